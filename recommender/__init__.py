@@ -1,0 +1,1 @@
+"""Rules recommender: sustained stress -> breathing-exercise triggers (pure core)."""

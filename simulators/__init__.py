@@ -1,0 +1,1 @@
+"""Simulators: physiological RR model, virtual wearables, fleets."""
