@@ -1,1 +1,1 @@
-"""Bluetooth LE heart-rate ingest: the 0x2A37 codec, beat timing, the bleak client, recording importers."""
+"""BLE heart-rate ingest: 0x2A37 codec, beat timing, bleak client, recording importers."""

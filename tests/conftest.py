@@ -1,10 +1,10 @@
-"""Session-wide fixtures: the real servers of `tests.servers`, started once and stopped at the end."""
+"""Session-wide fixtures: the real servers of `tests.servers`, started once, stopped at the end."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TypeVar
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -32,7 +32,9 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
 @pytest.fixture(scope="session")
 def victoria_metrics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VictoriaMetrics]:
     """VictoriaMetrics, the InfluxDB v2 write-API server of the tests."""
-    server = VictoriaMetrics(tmp_path_factory.mktemp("victoria"), require_binary("victoria-metrics"))
+    server = VictoriaMetrics(
+        tmp_path_factory.mktemp("victoria"), require_binary("victoria-metrics")
+    )
     yield from _serve(server)
 
 

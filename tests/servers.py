@@ -171,13 +171,51 @@ def make_test_pki(workdir: Path) -> None:
     def run(*args: str) -> None:
         subprocess.run([openssl, *args], check=True, capture_output=True, cwd=workdir)
 
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=vagus test CA",
-        "-keyout", "ca.key", "-out", "ca.crt")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-        "-keyout", "server.key", "-out", "server.csr")
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=vagus test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    )
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    )
     (workdir / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.crt",
+    )
 
 
 @dataclass
@@ -225,10 +263,10 @@ class InfluxDB1(Server):
             f"""reporting-disabled = true
 bind-address = "127.0.0.1:{rpc_port}"
 [meta]
-  dir = "{root / 'meta'}"
+  dir = "{root / "meta"}"
 [data]
-  dir = "{root / 'data'}"
-  wal-dir = "{root / 'wal'}"
+  dir = "{root / "data"}"
+  wal-dir = "{root / "wal"}"
   query-log-enabled = false
 [http]
   bind-address = "127.0.0.1:{self.port}"
@@ -315,7 +353,13 @@ class SystemBus(Server):
         return f"unix:path={self.socket_path}"
 
     def command(self) -> list[str]:
-        return [self.binary, "--config-file", str(self.workdir / "bus.conf"), "--nofork", "--nopidfile"]
+        return [
+            self.binary,
+            "--config-file",
+            str(self.workdir / "bus.conf"),
+            "--nofork",
+            "--nopidfile",
+        ]
 
     def ready(self) -> bool:
         if not self.socket_path.exists():

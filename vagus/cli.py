@@ -14,7 +14,9 @@ from vagus.errors import UserError
 
 
 def _command_modules() -> list[ModuleType]:
-    names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")
+    )
     return [importlib.import_module(f"{commands.__name__}.{name}") for name in names]
 
 

@@ -32,14 +32,20 @@ async def test_mosquitto_tls_listener_checks_password(mosquitto: Mosquitto) -> N
     """The TLS listener accepts the test user and refuses a wrong password."""
     tls = ssl.create_default_context(cafile=str(mosquitto.ca_file))
     async with aiomqtt.Client(
-        "localhost", mosquitto.tls_port, username=mosquitto.username,
-        password=mosquitto.password, tls_context=tls,
+        "localhost",
+        mosquitto.tls_port,
+        username=mosquitto.username,
+        password=mosquitto.password,
+        tls_context=tls,
     ) as client:
         await client.publish("harness/tls", b"ok", qos=1)
     with pytest.raises(aiomqtt.MqttError):
         async with aiomqtt.Client(
-            "localhost", mosquitto.tls_port, username=mosquitto.username,
-            password="wrong", tls_context=ssl.create_default_context(cafile=str(mosquitto.ca_file)),
+            "localhost",
+            mosquitto.tls_port,
+            username=mosquitto.username,
+            password="wrong",
+            tls_context=ssl.create_default_context(cafile=str(mosquitto.ca_file)),
         ):
             pass
 
@@ -89,5 +95,6 @@ async def test_private_system_bus_round_trip(system_bus: SystemBus) -> None:
             other.disconnect()
     finally:
         owner.disconnect()
-    assert reply is not None and reply.message_type == MessageType.METHOD_RETURN
+    assert reply is not None
+    assert reply.message_type == MessageType.METHOD_RETURN
     assert "org.vagus.Harness" in reply.body[0]
