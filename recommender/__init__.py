@@ -1,1 +1,80 @@
-"""Rules recommender: sustained stress -> breathing-exercise triggers (pure core)."""
+"""Rules recommender: sustained stress -> breathing-exercise triggers (pure core).
+
+Feed `WindowMetrics` to an `Evaluator` built from a `RecommenderConfig`
+(`load_config` for the user's TOML, `default_config` for the shipped rules);
+each call returns a `Step` with the `Trigger`s, `Outcome`s and rule
+`Transition`s it caused. No clocks, no IO.
+"""
+
+from recommender._conditions import Condition, ConditionSyntaxError, Op, parse_condition
+from recommender._errors import LocalTimeRequiredError, RecommenderError, RuleConfigError
+from recommender._evaluator import Evaluator
+from recommender._exercises import (
+    BOX,
+    EXERCISE_IDS,
+    FOUR_SEVEN_EIGHT,
+    PHYSIOLOGICAL_SIGH,
+    Exercise,
+    Phase,
+    PhaseKind,
+    catalog,
+    resonance,
+)
+from recommender._levels import StressLevel, stress_level
+from recommender._outcomes import choose_exercise, exercise_score, judge, rank_exercises
+from recommender._records import Outcome, Step, Transition, Trigger, Verdict, trigger_id
+from recommender._rules import (
+    OutcomeSettings,
+    QuietHours,
+    RecommenderConfig,
+    Rule,
+    Severity,
+    default_config,
+    load_config,
+    parse_config,
+)
+from recommender._states import TRANSITIONS, Event, RuleState, next_state
+
+__all__ = [
+    "BOX",
+    "EXERCISE_IDS",
+    "FOUR_SEVEN_EIGHT",
+    "PHYSIOLOGICAL_SIGH",
+    "TRANSITIONS",
+    "Condition",
+    "ConditionSyntaxError",
+    "Evaluator",
+    "Event",
+    "Exercise",
+    "LocalTimeRequiredError",
+    "Op",
+    "Outcome",
+    "OutcomeSettings",
+    "Phase",
+    "PhaseKind",
+    "QuietHours",
+    "RecommenderConfig",
+    "RecommenderError",
+    "Rule",
+    "RuleConfigError",
+    "RuleState",
+    "Severity",
+    "Step",
+    "StressLevel",
+    "Transition",
+    "Trigger",
+    "Verdict",
+    "catalog",
+    "choose_exercise",
+    "default_config",
+    "exercise_score",
+    "judge",
+    "load_config",
+    "next_state",
+    "parse_condition",
+    "parse_config",
+    "rank_exercises",
+    "resonance",
+    "stress_level",
+    "trigger_id",
+]

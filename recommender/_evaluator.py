@@ -1,0 +1,333 @@
+"""The evaluator: windows in, triggers and outcomes out; one rule state machine per device.
+
+Pure and synchronous: time comes from ``WindowMetrics.t_end_s`` and, for quiet
+hours, a ``local_time`` the caller passes with each window. Windows of one
+device must arrive in time order; devices are independent.
+
+Hold: a rule fires when every enter condition has held for ``hold_s``
+seconds (from the end of the first qualifying window) and ``hold_windows``
+valid windows. Windows between the enter and exit thresholds keep the hold
+running without counting; invalid windows pause it (see `recommender._states`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from hrv import Quality, WindowMetrics
+from recommender._errors import LocalTimeRequiredError
+from recommender._exercises import Exercise, catalog
+from recommender._outcomes import choose_exercise, judge
+from recommender._records import Outcome, Step, Transition, Trigger, Verdict, trigger_id
+from recommender._rules import RecommenderConfig, Rule
+from recommender._states import FIRING_EVENTS, Event, RuleState, next_state
+
+_HOUR_S = 3600.0
+
+
+@dataclass
+class _RuleTrack:
+    state: RuleState = RuleState.IDLE
+    hold_start_s: float = math.nan
+    hold_windows: int = 0
+    last_fire_s: float = -math.inf
+    fires_s: deque[float] = field(default_factory=deque)
+    escalation: int = 0
+
+
+@dataclass
+class _Pending:
+    trigger: Trigger
+    before_ln_rmssd: float
+    before_hr_bpm: float
+    n_before: int
+    after_ln_rmssd: list[float] = field(default_factory=list)
+    after_hr_bpm: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _DeviceTrack:
+    rules: dict[str, _RuleTrack]
+    last_valid_s: float = math.nan
+    last_fire_s: float = -math.inf
+    recent: deque[tuple[float, float, float]] = field(default_factory=deque)
+    pending: list[_Pending] = field(default_factory=list)
+    history: dict[str, deque[float]] = field(default_factory=dict)
+
+
+class Evaluator:
+    """Per-device rule state machines over a stream of `WindowMetrics`."""
+
+    def __init__(self, config: RecommenderConfig) -> None:
+        self._config = config
+        self._exercises: dict[str, Exercise] = catalog(config.resonance_rate_bpm)
+        self._devices: dict[str, _DeviceTrack] = {}
+
+    @property
+    def config(self) -> RecommenderConfig:
+        """The validated rule set and settings."""
+        return self._config
+
+    def state(self, device: str, rule: str) -> RuleState:
+        """Current state of ``rule`` for ``device`` (idle for a device never seen)."""
+        track = self._devices.get(device)
+        return RuleState.IDLE if track is None else track.rules[rule].state
+
+    def forget(self, device: str) -> None:
+        """Drop everything known about ``device`` (pending outcomes are not emitted)."""
+        self._devices.pop(device, None)
+
+    def feed_many(
+        self, windows: Iterable[WindowMetrics], local_times: Sequence[dt.time] | None = None
+    ) -> Step:
+        """Feed windows in order (with their local times when quiet hours are set)."""
+        step = Step()
+        for i, window in enumerate(windows):
+            step += self.feed(window, local_time=None if local_times is None else local_times[i])
+        return step
+
+    def feed(self, window: WindowMetrics, *, local_time: dt.time | None = None) -> Step:
+        """Feed one window; returns the triggers, outcomes and transitions it caused."""
+        if self._config.quiet_hours is not None and local_time is None:
+            raise LocalTimeRequiredError(device=window.device, t_s=window.t_end_s)
+        track = self._devices.get(window.device)
+        if track is None:
+            track = _DeviceTrack(rules={r.name: _RuleTrack() for r in self._config.rules})
+            self._devices[window.device] = track
+        valid = window.quality is Quality.OK
+        t_s = window.t_end_s
+        gap_s = t_s - track.last_valid_s  # NaN before the first valid window
+        if valid:
+            self._remember(track, window)
+        outcomes = self._settle_outcomes(track, window, valid)
+        triggers: list[Trigger] = []
+        transitions: list[Transition] = []
+        for rule in self._config.rules:
+            rule_track = track.rules[rule.name]
+            for event, cause in self._housekeeping(rule, rule_track, t_s, gap_s):
+                self._apply(track, rule, rule_track, window, event, cause, triggers, transitions)
+            event, cause = self._classify(track, rule, rule_track, window, local_time)
+            self._apply(track, rule, rule_track, window, event, cause, triggers, transitions)
+        if valid:
+            track.last_valid_s = t_s
+        return Step(
+            triggers=tuple(triggers), outcomes=tuple(outcomes), transitions=tuple(transitions)
+        )
+
+    def _apply(
+        self,
+        device: _DeviceTrack,
+        rule: Rule,
+        track: _RuleTrack,
+        window: WindowMetrics,
+        event: Event,
+        cause: str,
+        triggers: list[Trigger],
+        transitions: list[Transition],
+    ) -> None:
+        """Move ``track`` through the table on ``event``; fire and record as it says."""
+        old = track.state
+        track.state = next_state(old, event)
+        if track.state is RuleState.IDLE:
+            track.hold_windows = 0
+            track.hold_start_s = math.nan
+        if event in FIRING_EVENTS:
+            triggers.append(self._fire(device, rule, track, window))
+        if old is not track.state or cause:
+            transitions.append(
+                Transition(
+                    device=window.device,
+                    rule=rule.name,
+                    t_s=window.t_end_s,
+                    old=old,
+                    new=track.state,
+                    event=event,
+                    cause=cause,
+                )
+            )
+
+    def _housekeeping(
+        self, rule: Rule, track: _RuleTrack, t_s: float, gap_s: float
+    ) -> list[tuple[Event, str]]:
+        """Events due to time alone, applied before the window's verdict: stale hold, cooled."""
+        if track.state is RuleState.HOLDING and gap_s > self._config.max_invalid_s:
+            return [(Event.STALE, f"no valid window for {gap_s:.0f} s")]
+        if track.state is RuleState.COOLDOWN and t_s >= track.last_fire_s + rule.cooldown_s:
+            return [(Event.COOLED, "")]
+        return []
+
+    def _classify(
+        self,
+        device: _DeviceTrack,
+        rule: Rule,
+        track: _RuleTrack,
+        window: WindowMetrics,
+        local_time: dt.time | None,
+    ) -> tuple[Event, str]:
+        """The window's verdict for ``rule`` in its current state; counts the hold."""
+        t_s = window.t_end_s
+        if window.quality is not Quality.OK:
+            return Event.INVALID, ""
+        if any(c.holds(window) for c in rule.exit):
+            return Event.EXIT, ""
+        if not all(c.holds(window) for c in rule.enter):
+            return Event.BAND, ""
+        state = track.state
+        if state is RuleState.COOLDOWN:
+            return Event.ENTER, ""
+        if state is RuleState.FIRED:
+            due = t_s >= track.last_fire_s + rule.cooldown_s
+        else:
+            if state is RuleState.IDLE:
+                track.hold_start_s = t_s
+                track.hold_windows = 0
+            track.hold_windows += 1
+            held_s = t_s - track.hold_start_s
+            due = held_s >= rule.hold_s and track.hold_windows >= rule.hold_windows
+        if not due:
+            return Event.ENTER, ""
+        blocked = self._suppression(device, rule, track, t_s, local_time)
+        return (Event.SUPPRESSED, blocked) if blocked else (Event.HELD, "")
+
+    def _suppression(
+        self,
+        device: _DeviceTrack,
+        rule: Rule,
+        track: _RuleTrack,
+        t_s: float,
+        local_time: dt.time | None,
+    ) -> str:
+        """Why a due trigger may not fire now ("" when it may)."""
+        quiet = self._config.quiet_hours
+        if quiet is not None and local_time is not None and quiet.contains(local_time):
+            return f"quiet hours {quiet.start}-{quiet.end}"
+        while track.fires_s and track.fires_s[0] <= t_s - _HOUR_S:
+            track.fires_s.popleft()
+        if len(track.fires_s) >= rule.max_per_hour:
+            return f"cap of {rule.max_per_hour} per hour"
+        if t_s - device.last_fire_s < self._config.min_gap_s:
+            return f"another trigger {t_s - device.last_fire_s:.0f} s ago"
+        return ""
+
+    def _fire(
+        self, device: _DeviceTrack, rule: Rule, track: _RuleTrack, window: WindowMetrics
+    ) -> Trigger:
+        t_s = window.t_end_s
+        history = {k: tuple(v) for k, v in device.history.items()}
+        exercise_id, factor = choose_exercise(rule.exercises, history, track.escalation)
+        exercise = self._exercises[exercise_id].lengthened(factor)
+        reason = {c.term: c.value(window) for c in rule.enter}
+        reason |= {
+            "stress": window.stress,
+            "hr_bpm": window.hr_bpm,
+            "ln_rmssd": window.ln_rmssd,
+            "held_s": t_s - track.hold_start_s if not math.isnan(track.hold_start_s) else 0.0,
+        }
+        severity = rule.severity.raised() if track.escalation > 0 else rule.severity
+        trigger = Trigger(
+            id=trigger_id(window.device, rule.name, t_s),
+            device=window.device,
+            t_s=t_s,
+            rule=rule.name,
+            exercise=exercise,
+            reason=reason,
+            severity=severity,
+            escalation=track.escalation,
+        )
+        track.last_fire_s = t_s
+        track.fires_s.append(t_s)
+        device.last_fire_s = t_s
+        before = [
+            (ln, hr) for t, ln, hr in device.recent if t >= t_s - self._config.outcome.before_s
+        ]
+        device.pending.append(
+            _Pending(
+                trigger=trigger,
+                before_ln_rmssd=_mean([ln for ln, _ in before]),
+                before_hr_bpm=_mean([hr for _, hr in before]),
+                n_before=len(before),
+            )
+        )
+        return trigger
+
+    def _remember(self, device: _DeviceTrack, window: WindowMetrics) -> None:
+        """Keep the valid windows of the last ``before_s`` seconds for outcomes."""
+        if math.isfinite(window.ln_rmssd) and math.isfinite(window.hr_bpm):
+            device.recent.append((window.t_end_s, window.ln_rmssd, window.hr_bpm))
+        horizon = window.t_end_s - self._config.outcome.before_s
+        while device.recent and device.recent[0][0] < horizon:
+            device.recent.popleft()
+
+    def _settle_outcomes(
+        self, device: _DeviceTrack, window: WindowMetrics, valid: bool
+    ) -> list[Outcome]:
+        """Collect after-trigger windows; emit outcomes whose ``after_s`` has passed."""
+        settings = self._config.outcome
+        done: list[Outcome] = []
+        still: list[_Pending] = []
+        t_s = window.t_end_s
+        for pending in device.pending:
+            end_s = pending.trigger.t_s + settings.after_s
+            if (
+                valid
+                and pending.trigger.t_s < t_s <= end_s
+                and math.isfinite(window.ln_rmssd)
+                and math.isfinite(window.hr_bpm)
+            ):
+                pending.after_ln_rmssd.append(window.ln_rmssd)
+                pending.after_hr_bpm.append(window.hr_bpm)
+            if t_s < end_s:
+                still.append(pending)
+                continue
+            outcome = self._outcome(pending, t_s)
+            done.append(outcome)
+            self._learn(device, outcome)
+        device.pending = still
+        return done
+
+    def _outcome(self, pending: _Pending, t_s: float) -> Outcome:
+        after_ln = _mean(pending.after_ln_rmssd)
+        after_hr = _mean(pending.after_hr_bpm)
+        trigger = pending.trigger
+        verdict = judge(
+            delta_ln_rmssd=after_ln - pending.before_ln_rmssd,
+            delta_hr_bpm=after_hr - pending.before_hr_bpm,
+            n_before=pending.n_before,
+            n_after=len(pending.after_ln_rmssd),
+            min_windows=self._config.outcome.min_windows,
+        )
+        return Outcome(
+            trigger_id=trigger.id,
+            device=trigger.device,
+            rule=trigger.rule,
+            exercise_id=trigger.exercise.id,
+            trigger_t_s=trigger.t_s,
+            t_s=t_s,
+            before_ln_rmssd=pending.before_ln_rmssd,
+            after_ln_rmssd=after_ln,
+            before_hr_bpm=pending.before_hr_bpm,
+            after_hr_bpm=after_hr,
+            n_before=pending.n_before,
+            n_after=len(pending.after_ln_rmssd),
+            verdict=verdict,
+        )
+
+    def _learn(self, device: _DeviceTrack, outcome: Outcome) -> None:
+        """Update the person's exercise history and the rule's escalation from ``outcome``."""
+        if outcome.verdict is Verdict.INSUFFICIENT_DATA:
+            return
+        deltas = device.history.setdefault(
+            outcome.exercise_id, deque(maxlen=self._config.outcome.history)
+        )
+        deltas.append(outcome.delta_ln_rmssd)
+        track = device.rules.get(outcome.rule)
+        if track is not None:
+            track.escalation = 0 if outcome.verdict is Verdict.IMPROVED else track.escalation + 1
+
+
+def _mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values) if values else math.nan
