@@ -11,35 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hrv import BeatBatch, Quality, WindowMetrics
+from tests.offline.factories import same_repr, window
 from vagus.errors import UserError
 from vagus.session import SessionFileError, SessionWriter, read_beats, read_metrics
 from vagus.session._cells import float_cell, parse_float
-
-
-def _window(device: str, t_end_s: float, **changes: object) -> WindowMetrics:
-    values: dict[str, object] = {
-        "device": device,
-        "t_end_s": t_end_s,
-        "n_beats": 71,
-        "mean_rr_ms": 845.123456789,
-        "hr_bpm": 60000 / 845.123456789,
-        "rmssd_ms": 41.2,
-        "ln_rmssd": math.log(41.2),
-        "sdnn_ms": 55.5,
-        "pnn50_pct": 12.5,
-        "sd1_ms": 29.1,
-        "sd2_ms": 70.3,
-        "stress_index": 9.75,
-        "stress": 23.0,
-        "artifact_pct": 0.0,
-        "quality": Quality.OK,
-    }
-    values.update(changes)
-    return WindowMetrics(**values)  # type: ignore[arg-type]
-
-
-def _same_window(a: WindowMetrics, b: WindowMetrics) -> bool:
-    return repr(a) == repr(b)
 
 
 @given(st.floats(allow_nan=True, allow_infinity=True))
@@ -80,9 +55,9 @@ def test_writer_flushes_each_batch(tmp_path: Path) -> None:
     """A reader sees every appended batch while the writer is still open (daemon use)."""
     writer = SessionWriter(tmp_path)
     try:
-        writer.write_metrics([_window("strap", 60.0)])
+        writer.write_metrics([window("strap", 60.0)])
         assert len(read_metrics(tmp_path / "metrics.csv")["strap"]) == 1
-        writer.write_metrics([_window("strap", 65.0), _window("strap", 70.0)])
+        writer.write_metrics([window("strap", 65.0), window("strap", 70.0)])
         assert len(read_metrics(tmp_path / "metrics.csv")["strap"]) == 3
     finally:
         writer.close()
@@ -91,15 +66,15 @@ def test_writer_flushes_each_batch(tmp_path: Path) -> None:
 def test_metrics_round_trip_with_nan_and_quality(tmp_path: Path) -> None:
     """Windows with NaN figures, baselines and every quality read back identical."""
     windows = [
-        _window("strap", 5.0 * i, quality=quality, rmssd_ms=float("nan"), hr_z=-1.0 / 3)
+        window("strap", 5.0 * i, quality=quality, rmssd_ms=float("nan"), hr_z=-1.0 / 3)
         for i, quality in enumerate(Quality)
     ]
-    windows.append(_window("other", 1.0, baseline_ln_rmssd=3.7, baseline_hr_bpm=61.25))
+    windows.append(window("other", 1.0, baseline_ln_rmssd=3.7, baseline_hr_bpm=61.25))
     with SessionWriter(tmp_path) as writer:
         writer.write_metrics(windows)
     back = read_metrics(tmp_path / "metrics.csv")
     assert [*back] == ["strap", "other"]
-    assert all(map(_same_window, [*back["strap"], *back["other"]], windows))
+    assert all(map(same_repr, [*back["strap"], *back["other"]], windows))
 
 
 def test_metrics_header_is_window_metrics_fields(tmp_path: Path) -> None:
@@ -112,12 +87,12 @@ def test_metrics_header_is_window_metrics_fields(tmp_path: Path) -> None:
 def test_reopening_continues_and_truncate_restarts(tmp_path: Path) -> None:
     """A writer reopened on a session appends; with truncate=True it starts afresh."""
     with SessionWriter(tmp_path) as writer:
-        writer.write_metrics([_window("strap", 60.0)])
+        writer.write_metrics([window("strap", 60.0)])
     with SessionWriter(tmp_path) as writer:
-        writer.write_metrics([_window("strap", 65.0)])
+        writer.write_metrics([window("strap", 65.0)])
     assert [w.t_end_s for w in read_metrics(tmp_path / "metrics.csv")["strap"]] == [60.0, 65.0]
     with SessionWriter(tmp_path, truncate=True) as writer:
-        writer.write_metrics([_window("strap", 70.0)])
+        writer.write_metrics([window("strap", 70.0)])
     assert [w.t_end_s for w in read_metrics(tmp_path / "metrics.csv")["strap"]] == [70.0]
 
 
@@ -134,7 +109,7 @@ def test_appending_to_foreign_header_is_refused(tmp_path: Path) -> None:
         ("device,t_s,rr_ms,gap\na,1.0,800.0,0\na,2.0,eight,0\n", r"line 3: column rr_ms: 'eight'"),
         ("device,t_s,rr_ms,gap\na,1.0,800.0,0\na,2.0,800.0\n", r"line 3: 3 cells, expected 4"),
         ("device,t_s,rr_ms\na,1.0,800.0\n", r"line 1: missing column\(s\) gap"),
-        ("device,t_s,rr_ms,gap\n,1.0,800.0,0\n", r"line 2: column device: empty device"),
+        ("device,t_s,rr_ms,gap\n,1.0,800.0,0\n", r"line 2: column device: empty text"),
         ("device,t_s,rr_ms,gap\na,1.0,800.0,maybe\n", r"line 2: column gap: 'maybe' is not 0"),
         ("", r"beats\.csv: empty file"),
     ],
@@ -152,7 +127,7 @@ def test_bad_beats_files_name_line_and_reason(tmp_path: Path, text: str, message
 def test_bad_quality_names_column(tmp_path: Path) -> None:
     """An unknown quality verdict in metrics.csv names the line and the column."""
     with SessionWriter(tmp_path) as writer:
-        writer.write_metrics([_window("strap", 60.0)])
+        writer.write_metrics([window("strap", 60.0)])
     path = tmp_path / "metrics.csv"
     path.write_text(path.read_text().replace(",ok,", ",great,"))
     with pytest.raises(SessionFileError, match=r"line 2: column quality: 'great'"):

@@ -1,12 +1,25 @@
 """Session files: the CSV tables of one session (beats, windows, triggers, outcomes).
 
 `SessionWriter` appends per batch (the daemon's CSV output and ``vagus
-replay``); the ``read_*`` helpers load whole tables back exactly.
+replay``); `read_session` / `write_session` handle whole sessions, and the
+``read_*`` helpers single tables. Values read back are exactly those written.
 """
 
 from vagus.session._beats_table import read_beats
 from vagus.session._metrics_table import read_metrics
+from vagus.session._reader import read_session, write_session
+from vagus.session._session import DeviceSession
+from vagus.session._triggers_table import read_triggers
 from vagus.session._writer import SessionWriter
 from vagus.session.errors import SessionFileError
 
-__all__ = ["SessionFileError", "SessionWriter", "read_beats", "read_metrics"]
+__all__ = [
+    "DeviceSession",
+    "SessionFileError",
+    "SessionWriter",
+    "read_beats",
+    "read_metrics",
+    "read_session",
+    "read_triggers",
+    "write_session",
+]

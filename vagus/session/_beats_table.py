@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from hrv import BeatBatch
-from vagus.session._cells import bool_cell, float_cell, parse_device
+from vagus.session._cells import bool_cell, float_cell, parse_text
 from vagus.session._csv_io import read_columns
 
 BEATS_HEADER = ("device", "t_s", "rr_ms", "gap")
@@ -29,7 +29,7 @@ def beat_rows(batch: BeatBatch) -> Iterator[tuple[str, str, str, str]]:
 def read_beats(path: Path) -> dict[str, BeatBatch]:
     """Every device's beats of a ``beats.csv``, one `BeatBatch` each, in order of appearance."""
     table = read_columns(path, BEATS_HEADER)
-    names = table.parsed("device", parse_device)
+    names = table.parsed("device", parse_text)
     devices = np.array(names, dtype=np.str_)
     t_s, rr_ms, gap = table.floats("t_s"), table.floats("rr_ms"), table.bools("gap")
     return {

@@ -45,8 +45,8 @@ def parse_bool(text: str) -> bool:
     raise ValueError(f"{text!r} is not 0 or 1")
 
 
-def parse_device(text: str) -> str:
-    """A device name: any non-empty text."""
+def parse_text(text: str) -> str:
+    """A name (device, rule, id): any non-empty text."""
     if not text:
-        raise ValueError("empty device name")
+        raise ValueError("empty text")
     return text

@@ -1,0 +1,19 @@
+"""`DeviceSession`: everything one device's session holds, as read back or replayed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hrv import BeatBatch, WindowMetrics
+from recommender import Outcome, Trigger
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class DeviceSession:
+    """One device's beats (columnar), windows, triggers and outcomes, oldest first."""
+
+    device: str
+    beats: BeatBatch
+    windows: tuple[WindowMetrics, ...]
+    triggers: tuple[Trigger, ...]
+    outcomes: tuple[Outcome, ...]
