@@ -5,6 +5,8 @@ from simulators.errors import ScenarioError, SimulatorError
 from simulators.physiology import Physiology, Stretch, generate_beats
 from simulators.scenario import Scenario, State, load_scenario, scenario_names
 from simulators.simulation import SegmentLabels, Simulation, simulate
+from simulators.strap_source import VirtualStrap
+from simulators.wearable import WearableTrace, wearable_trace
 
 __all__ = [
     "ArtifactKind",
@@ -17,8 +19,11 @@ __all__ = [
     "SimulatorError",
     "State",
     "Stretch",
+    "VirtualStrap",
+    "WearableTrace",
     "generate_beats",
     "load_scenario",
     "scenario_names",
     "simulate",
+    "wearable_trace",
 ]
