@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from html import escape
@@ -247,12 +248,24 @@ _LEGEND = (
 )
 
 
+EPOCH_FROM_S = 1e9
+"""Times above this (2001-09-09) are seconds since the epoch; below, since the recording began."""
+
+
+def _started(start_s: float) -> str:
+    if start_s < EPOCH_FROM_S:
+        return "Recording without wall-clock times (t = 0 at its first beat)."
+    when = dt.datetime.fromtimestamp(start_s, tz=dt.UTC)
+    return f"Started {when:%Y-%m-%d %H:%M:%S} UTC."
+
+
 def _device_section(session: DeviceSession) -> str:
     summary = summarize(session)
     t0_s = summary.start_s
     return (
         f'<section class="device" data-device="{escape(session.device)}">'
         f"<h2>{escape(session.device)}</h2>"
+        f'<p class="sub">{_started(t0_s)}</p>'
         f"<h3>Summary</h3>{_summary_cards(summary)}"
         f"<h3>Charts</h3>{_charts(session, summary)}{_LEGEND}"
         f"<h3>Triggers and outcomes</h3>{_trigger_table(session.triggers, session.outcomes, t0_s)}"
