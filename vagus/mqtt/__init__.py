@@ -1,0 +1,55 @@
+"""MQTT output adapter: triggers, outcomes, metrics, state, status and Home Assistant discovery.
+
+`MqttPublisher` is one task of the daemon; see its module for queue sizes and
+the overflow policy. Payload builders and topics are pure and reusable.
+"""
+
+from vagus.mqtt.backoff import backoff_delay, is_retryable
+from vagus.mqtt.discovery import discovery_messages, node_id, removal_messages
+from vagus.mqtt.errors import (
+    BrokerRefusedError,
+    BrokerUnavailableError,
+    JournalCorruptError,
+    MqttOutputError,
+    SecretUnavailableError,
+    TriggerQueueFullError,
+)
+from vagus.mqtt.journal import JournalEntry, TriggerJournal
+from vagus.mqtt.payloads import (
+    Message,
+    battery_json,
+    encode,
+    metrics_json,
+    outcome_json,
+    state_json,
+    trigger_json,
+)
+from vagus.mqtt.publisher import MqttPublisher
+from vagus.mqtt.settings import MqttSettings
+from vagus.mqtt.topics import Topics
+
+__all__ = [
+    "BrokerRefusedError",
+    "BrokerUnavailableError",
+    "JournalCorruptError",
+    "JournalEntry",
+    "Message",
+    "MqttOutputError",
+    "MqttPublisher",
+    "MqttSettings",
+    "SecretUnavailableError",
+    "Topics",
+    "TriggerJournal",
+    "TriggerQueueFullError",
+    "backoff_delay",
+    "battery_json",
+    "discovery_messages",
+    "encode",
+    "is_retryable",
+    "metrics_json",
+    "node_id",
+    "outcome_json",
+    "removal_messages",
+    "state_json",
+    "trigger_json",
+]

@@ -1,0 +1,252 @@
+"""The MQTT publisher: one task the daemon runs; other tasks feed it without blocking.
+
+Feeding and backpressure:
+
+- Metrics go through a bounded `asyncio.Queue` of ``settings.queue_size``
+  (default 256, about 20 min of one strap at one window per 5 s). When it is
+  full — typically while the broker is away — the new window is dropped and
+  counted in ``dropped_metrics``; metrics are QoS 0 and a later window
+  supersedes them.
+- Triggers and outcomes are never dropped: `publish_trigger` and
+  `publish_outcome` append them to the persisted `TriggerJournal` (fsync'ed)
+  and the task delivers them with QoS 1, acking each after the broker's
+  PUBACK. After a reconnect, everything still pending is sent again with the
+  same id, so a subscriber may see a duplicate (same id) but never a loss.
+- Retained messages (status, state, battery, discovery) are latest-wins per
+  topic and all of them are re-published after every reconnect, so a broker
+  that lost its retained store (restart without persistence) is repaired.
+
+Reconnect: capped, jittered exponential backoff (`backoff_delay`); a broker
+that refuses the login raises `BrokerRefusedError` out of `run` (not retried).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+
+import aiomqtt
+from aiomqtt.exceptions import MqttConnectError
+from paho.mqtt.reasoncodes import ReasonCode
+
+from hrv import WindowMetrics
+from recommender import Outcome, StressLevel, Trigger, stress_level
+from vagus.mqtt.backoff import backoff_delay, is_retryable
+from vagus.mqtt.discovery import discovery_messages, removal_messages
+from vagus.mqtt.errors import BrokerRefusedError, BrokerUnavailableError, MqttOutputError
+from vagus.mqtt.journal import JournalEntry, TriggerJournal
+from vagus.mqtt.payloads import (
+    Message,
+    battery_json,
+    encode,
+    metrics_json,
+    outcome_json,
+    state_json,
+    trigger_json,
+)
+from vagus.mqtt.settings import MqttSettings
+from vagus.mqtt.topics import Topics
+
+log = logging.getLogger(__name__)
+
+# CONNACK codes that mean "you may not log in" (MQTT 3.1.1 §3.2.2.3, MQTT 5 §3.2.2.2).
+_REFUSED_CODES = frozenset({4, 5, 134, 135, 138, 140})
+_SHUTDOWN_TIMEOUT_S = 2.0
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class MqttPublisher:
+    """Publishes metrics, states, triggers, outcomes and discovery for every device."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        journal: TriggerJournal,
+        *,
+        environ: Mapping[str, str],
+        rng: random.Random,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._settings = settings
+        self._password = settings.resolve_password(environ)
+        self._journal = journal
+        self._rng = rng
+        self._sleep = sleep
+        self._topics = Topics(prefix=settings.prefix)
+        self._metrics: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.queue_size)
+        self._retained: dict[str, Message] = {}
+        self._dirty: dict[str, Message] = {}
+        self._levels: dict[str, StressLevel] = {}
+        self._announced: set[str] = set()
+        self._wake = asyncio.Event()
+        self.connected = asyncio.Event()
+        self.dropped_metrics = 0
+        self.reconnects = 0
+
+    @property
+    def topics(self) -> Topics:
+        """The topic names in use."""
+        return self._topics
+
+    @property
+    def pending_durable(self) -> int:
+        """Triggers and outcomes not yet acknowledged by the broker."""
+        return len(self._journal)
+
+    def publish_metrics(self, window: WindowMetrics) -> None:
+        """Queue one window's metrics (dropped and counted when the queue is full)."""
+        self._announce(window.device)
+        message = Message(
+            topic=self._topics.metrics(window.device),
+            payload=encode(metrics_json(window)),
+            qos=0,
+            retain=False,
+        )
+        try:
+            self._metrics.put_nowait(message)
+        except asyncio.QueueFull:
+            self.dropped_metrics += 1
+        level = stress_level(window.stress)
+        if level is not None and self._levels.get(window.device) is not level:
+            self._levels[window.device] = level
+            payload = state_json(window.device, level, window.t_end_s, window.stress)
+            self._set_retained(self._topics.state(window.device), encode(payload))
+        self._wake.set()
+
+    def publish_battery(self, device: str, battery_pct: int, t_s: float) -> None:
+        """Set the retained battery level of ``device``."""
+        self._announce(device)
+        self._set_retained(
+            self._topics.battery(device), encode(battery_json(device, battery_pct, t_s))
+        )
+        self._wake.set()
+
+    def publish_trigger(self, trigger: Trigger) -> None:
+        """Persist ``trigger`` for delivery (QoS 1, never dropped)."""
+        payload = encode(trigger_json(trigger))
+        self._journal.put(
+            JournalEntry(id=trigger.id, topic=self._topics.trigger(trigger.device), payload=payload)
+        )
+        self._wake.set()
+
+    def publish_outcome(self, outcome: Outcome) -> None:
+        """Persist ``outcome`` for delivery (QoS 1, never dropped)."""
+        payload = encode(outcome_json(outcome))
+        self._journal.put(
+            JournalEntry(
+                id=f"outcome:{outcome.trigger_id}",
+                topic=self._topics.outcome(outcome.device),
+                payload=payload,
+            )
+        )
+        self._wake.set()
+
+    def forget(self, device: str) -> None:
+        """Remove ``device``: clear its retained topics and its Home Assistant entities."""
+        self._levels.pop(device, None)
+        self._announced.discard(device)
+        for topic in (self._topics.state(device), self._topics.battery(device)):
+            self._set_retained(topic, b"")
+        prefix = self._settings.discovery_prefix
+        if prefix is not None:
+            for message in removal_messages(prefix, device):
+                self._set_retained(message.topic, b"")
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Connect, publish, reconnect with backoff; returns only by cancellation or refusal."""
+        attempt = 0
+        while True:
+            try:
+                async with self._client() as client:
+                    attempt = 0
+                    self.connected.set()
+                    log.info("mqtt connected to %s:%d", self._settings.host, self._settings.port)
+                    await self._serve(client)
+            except aiomqtt.MqttError as exc:
+                error = self._classify(exc)
+                self.connected.clear()
+                if not is_retryable(error):
+                    raise error from exc
+                delay_s = backoff_delay(
+                    attempt,
+                    self._rng,
+                    base_s=self._settings.backoff_base_s,
+                    cap_s=self._settings.backoff_cap_s,
+                )
+                attempt += 1
+                self.reconnects += 1
+                log.warning("%s; retry %d in %.1f s", error, attempt, delay_s)
+                await self._sleep(delay_s)
+
+    def _client(self) -> aiomqtt.Client:
+        settings = self._settings
+        return aiomqtt.Client(
+            settings.host,
+            settings.port,
+            identifier=settings.client_id,
+            username=settings.username,
+            password=None if self._password is None else self._password.get_secret_value(),
+            keepalive=settings.keepalive_s,
+            tls_context=settings.ssl_context(),
+            will=aiomqtt.Will(self._topics.status, b"offline", qos=1, retain=True),
+            clean_session=True,
+        )
+
+    def _classify(self, exc: aiomqtt.MqttError) -> MqttOutputError:
+        settings = self._settings
+        rc = exc.rc if isinstance(exc, aiomqtt.MqttCodeError) else None
+        code = rc.value if isinstance(rc, ReasonCode) else rc
+        if isinstance(exc, MqttConnectError) and code in _REFUSED_CODES:
+            return BrokerRefusedError(
+                host=settings.host, port=settings.port, username=settings.username, reason=str(exc)
+            )
+        return BrokerUnavailableError(host=settings.host, port=settings.port, reason=str(exc))
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        """Publish everything pending, then whatever arrives, until the connection fails."""
+        try:
+            await client.publish(self._topics.status, b"online", qos=1, retain=True)
+            self._dirty = dict(self._retained)
+            while True:
+                self._wake.clear()
+                await self._flush(client)
+                await self._wake.wait()
+        except asyncio.CancelledError:
+            with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+                async with asyncio.timeout(_SHUTDOWN_TIMEOUT_S):
+                    await client.publish(self._topics.status, b"offline", qos=1, retain=True)
+            raise
+
+    async def _flush(self, client: aiomqtt.Client) -> None:
+        for entry in self._journal.pending():
+            await client.publish(entry.topic, entry.payload, qos=1)
+            self._journal.ack(entry.id)
+        while self._dirty:
+            topic, message = next(iter(self._dirty.items()))
+            await client.publish(topic, message.payload, qos=1, retain=True)
+            if self._dirty.get(topic) is message:
+                del self._dirty[topic]
+            if not message.payload and self._retained.get(topic) is message:
+                del self._retained[topic]
+        while not self._metrics.empty():
+            message = self._metrics.get_nowait()
+            await client.publish(message.topic, message.payload, qos=0)
+
+    def _set_retained(self, topic: str, payload: bytes) -> None:
+        message = Message(topic=topic, payload=payload, qos=1, retain=True)
+        self._retained[topic] = message
+        self._dirty[topic] = message
+
+    def _announce(self, device: str) -> None:
+        """Publish Home Assistant discovery for a device the first time it is seen."""
+        prefix = self._settings.discovery_prefix
+        if prefix is None or device in self._announced:
+            return
+        self._announced.add(device)
+        for message in discovery_messages(prefix, self._topics, device):
+            self._set_retained(message.topic, message.payload)
