@@ -1,0 +1,120 @@
+"""A fleet of virtual wearables publishing raw beats, about one message per device per second.
+
+Messages follow ``vagus/schemas/beats.json``: ``{"schema": 1, "device": ...,
+"t_s": [...], "rr_ms": [...], "gap": [...]}``, one per device per second of
+wall time, carrying the observed beats of ``speed`` seconds of scenario
+time. Devices are spread over ``slots`` sub-second phases so the load is
+even. The publisher, clock and sleep are injected; `run_fleet` is the only
+part that waits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hrv import BeatBatch
+from simulators.scenario import Scenario
+from simulators.simulation import simulate
+
+BEATS_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetStats:
+    """How a fleet run went: counts and lag behind the wall-clock schedule."""
+
+    devices: int
+    messages: int
+    beats: int
+    wall_s: float
+    max_lag_s: float
+    mean_lag_s: float
+
+    @property
+    def messages_per_s(self) -> float:
+        """Messages published per wall-clock second."""
+        return self.messages / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def device_names(scenario: Scenario, n: int) -> list[str]:
+    """``n`` distinct, topic-safe device names derived from the scenario's device name."""
+    width = max(3, len(str(n - 1)))
+    return [f"{scenario.device.name}-{i:0{width}d}" for i in range(n)]
+
+
+def build_fleet(scenario: Scenario, n: int, *, until_s: float) -> list[BeatBatch]:
+    """Observed beats (times from the scenario start) of ``n`` people, each with its own seed."""
+    return [
+        simulate(scenario, seed=[scenario.seed, i], until_s=until_s).batch(name)
+        for i, name in enumerate(device_names(scenario, n))
+    ]
+
+
+def beats_message(batch: BeatBatch, lo: int, hi: int, *, start_t_s: float) -> bytes:
+    """JSON of beats ``lo:hi`` of ``batch``: times ``start_t_s`` + scenario time (ms precision)."""
+    return json.dumps(
+        {
+            "schema": BEATS_SCHEMA_VERSION,
+            "device": batch.device,
+            "t_s": np.round(batch.t_s[lo:hi] + start_t_s, 3).tolist(),
+            "rr_ms": np.round(batch.rr_ms[lo:hi], 3).tolist(),
+            "gap": batch.gap[lo:hi].tolist(),
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+async def run_fleet(
+    fleet: Sequence[BeatBatch],
+    *,
+    publish: Callable[[str, bytes], Awaitable[None]],
+    prefix: str,
+    speed: float,
+    duration_s: float,
+    start_t_s: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]],
+    slots: int = 10,
+) -> FleetStats:
+    """Publish each device's beats to ``<prefix>/<device>/beats`` for ``duration_s`` of wall time.
+
+    Tick ``j`` (due ``(j + 1) / slots`` s after the start) serves the devices
+    of slot ``j mod slots`` with the beats of scenario time
+    ``((j + 1) / slots - 1, (j + 1) / slots] * speed``. A window without
+    beats (contact lost, disconnected) sends nothing. Due times count from
+    the start, so a late tick is caught up, never pushed back.
+    """
+    topics = [f"{prefix}/{batch.device}/beats" for batch in fleet]
+    by_slot = [list(range(s, len(fleet), slots)) for s in range(slots)]
+    cursor = [0] * len(fleet)
+    messages = beats = 0
+    lags: list[float] = []
+    origin = clock()
+    for j in range(math.ceil(duration_s * slots)):
+        due_s = (j + 1) / slots
+        delay = origin + due_s - clock()
+        if delay > 0:
+            await sleep(delay)
+        window_end = due_s * speed
+        for i in by_slot[j % slots]:
+            batch = fleet[i]
+            hi = int(np.searchsorted(batch.t_s, window_end, side="right"))
+            lo, cursor[i] = cursor[i], hi
+            if hi > lo:
+                await publish(topics[i], beats_message(batch, lo, hi, start_t_s=start_t_s))
+                messages += 1
+                beats += hi - lo
+        lags.append(max(clock() - (origin + due_s), 0.0))
+    return FleetStats(
+        devices=len(fleet),
+        messages=messages,
+        beats=beats,
+        wall_s=clock() - origin,
+        max_lag_s=max(lags, default=0.0),
+        mean_lag_s=float(np.mean(lags)) if lags else 0.0,
+    )
