@@ -8,9 +8,8 @@ same point twice overwrites it instead of adding a duplicate.
 Syntax and escaping follow the InfluxDB line protocol reference
 (https://docs.influxdata.com/influxdb/v2/reference/syntax/line-protocol/):
 commas, spaces and ``=`` escaped in tags, ``"`` and ``\\`` in string fields,
-``i`` suffix on integers. Floats are written with 12 significant digits:
-more than any measurement here carries, and exactly what VictoriaMetrics
-keeps, so every backend reads back the same numbers. NaN and infinities have no line-protocol form:
+``i`` suffix on integers; floats in their shortest exact form (``repr``),
+so InfluxDB stores the very float64 computed. NaN and infinities have no line-protocol form:
 such fields are left out of the point (absent = "not computable").
 """
 
@@ -88,7 +87,7 @@ def format_value(value: FieldValue) -> str | None:
         return f"{int(value)}i"
     if isinstance(value, float | np.floating):
         number = float(value)
-        return f"{number:.12g}" if math.isfinite(number) else None
+        return repr(number) if math.isfinite(number) else None
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 
@@ -127,9 +126,9 @@ def beat_lines(batch: BeatBatch) -> list[str]:
     ):
         fields = [f"gap={'true' if gap else 'false'}"]
         if math.isfinite(rr):
-            fields.insert(0, f"rr_ms={rr:.12g}")
+            fields.insert(0, f"rr_ms={rr!r}")
         if math.isfinite(hr):
-            fields.insert(1, f"hr_bpm={hr:.12g}")
+            fields.insert(1, f"hr_bpm={hr!r}")
         lines.append(f"{prefix}{','.join(fields)} {t * 1000}")
     return lines
 

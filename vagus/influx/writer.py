@@ -177,8 +177,9 @@ class InfluxWriter:
             self._add(lines)
 
     async def _flush(self, *, drain: bool) -> None:
-        batch, self._buffer = self._buffer, []
-        if batch:
+        pending, self._buffer = self._buffer, []
+        size = self.settings.batch_size
+        for batch in (pending[start : start + size] for start in range(0, len(pending), size)):
             if self.spool.empty and self._clock() >= self._retry_at:
                 if not await self._send(batch):
                     self._spool_lines(batch)
