@@ -1,5 +1,25 @@
 """Vectorized HRV engine: sliding-window time-domain, Poincaré and stress metrics."""
 
+from hrv._batch import sliding_windows
 from hrv._records import BeatBatch, BoolArray, FloatArray, Quality, WindowMetrics
+from hrv._stress import Baseline, BaselineRule
+from hrv._table import METRIC_COLUMNS, WindowTable
+from hrv._windows import QualityRule
+from hrv.errors import HrvError, InputError, UnknownDeviceError
 
-__all__ = ["BeatBatch", "BoolArray", "FloatArray", "Quality", "WindowMetrics"]
+__all__ = [
+    "METRIC_COLUMNS",
+    "Baseline",
+    "BaselineRule",
+    "BeatBatch",
+    "BoolArray",
+    "FloatArray",
+    "HrvError",
+    "InputError",
+    "Quality",
+    "QualityRule",
+    "UnknownDeviceError",
+    "WindowMetrics",
+    "WindowTable",
+    "sliding_windows",
+]

@@ -1,0 +1,83 @@
+"""The batch face: a whole recording in, every sliding window out."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from hrv._core import BaselineSums, Beats, Windows, compute_windows
+from hrv._metrics import quantize_rr
+from hrv._records import BoolArray, FloatArray
+from hrv._stress import Baseline, BaselineRule, from_sums, to_sums
+from hrv._table import WindowTable
+from hrv._windows import QualityRule, window_bounds, window_ends
+from hrv.errors import InputError
+
+DEFAULT_QUALITY = QualityRule()
+DEFAULT_BASELINE = BaselineRule()
+
+
+def check_settings(window_s: float, step_s: float) -> None:
+    """Raise `InputError` unless 0 < step_s and 0 < window_s <= 300 s."""
+    if not 0.0 < window_s <= 300.0:
+        raise InputError("window_s", f"must be in (0, 300] s, got {window_s}")
+    if not step_s > 0.0:
+        raise InputError("step_s", f"must be > 0 s, got {step_s}")
+
+
+def check_beats(t_s: FloatArray, rr_ms: FloatArray, gap: BoolArray) -> None:
+    """Raise `InputError` unless the columns are 1-D, equally long, finite, RR > 0, t rising."""
+    if not (t_s.ndim == rr_ms.ndim == gap.ndim == 1 and t_s.size == rr_ms.size == gap.size):
+        raise InputError("rr_ms", "t_s, rr_ms and gap must be 1-D arrays of one length")
+    if not (np.isfinite(rr_ms).all() and np.isfinite(t_s).all()):
+        raise InputError("rr_ms", "RR intervals and beat times must be finite")
+    if (rr_ms <= 0).any():
+        raise InputError("rr_ms", "RR intervals must be > 0 ms")
+    if (np.diff(t_s) <= 0).any():
+        raise InputError("t_s", "beat times must rise strictly")
+
+
+def sliding_windows(
+    rr_ms: FloatArray,
+    *,
+    window_s: float = 60.0,
+    step_s: float = 5.0,
+    t_s: FloatArray | None = None,
+    gap: BoolArray | None = None,
+    baseline: Baseline | None = None,
+    quality: QualityRule = DEFAULT_QUALITY,
+    baseline_rule: BaselineRule = DEFAULT_BASELINE,
+) -> WindowTable:
+    """Every window of one recording (ends: multiples of ``step_s`` from first to last beat).
+
+    ``t_s`` defaults to the cumulative RR (s); ``gap`` flags beats with data
+    lost before them; ``baseline`` is the person's baseline before the
+    recording (default: the population prior). The result's ``baselines[0]``
+    is the baseline after the last window.
+    """
+    check_settings(window_s, step_s)
+    rr = np.ascontiguousarray(rr_ms, dtype=np.float64)
+    t = np.cumsum(rr) / 1000.0 if t_s is None else np.ascontiguousarray(t_s, dtype=np.float64)
+    flags = np.zeros(rr.size, np.bool_) if gap is None else np.ascontiguousarray(gap, np.bool_)
+    check_beats(t, rr, flags)
+    ends = window_ends(float(t[0]), float(t[-1]), step_s) if rr.size else np.zeros(0)
+    lo, hi = window_bounds(t, ends, window_s)
+    raw_u = quantize_rr(rr)
+    beats = Beats(rr_u=raw_u, raw_u=raw_u, gap=flags, artifact=np.zeros(rr.size, np.bool_))
+    weight, ln_sum, hr_sum = to_sums(baseline or baseline_rule.prior, step_s)
+    table, after = compute_windows(
+        beats,
+        Windows(row=np.zeros(ends.size, np.int64), t_end_s=ends, lo=lo, hi=hi),
+        window_s=window_s,
+        step_s=step_s,
+        quality=quality,
+        baseline=baseline_rule,
+        sums=BaselineSums(
+            weight=np.array([weight]), ln_sum=np.array([ln_sum]), hr_sum=np.array([hr_sum])
+        ),
+    )
+    final = from_sums(
+        float(after.weight[0]), float(after.ln_sum[0]), float(after.hr_sum[0]), step_s
+    )
+    return dataclasses.replace(table, baselines=(final,))
