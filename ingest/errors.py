@@ -14,3 +14,47 @@ class DecodeError(IngestError, ValueError):
         super().__init__(f"{reason} (payload {data.hex() or 'empty'})")
         self.reason = reason
         self.data = data
+
+
+class BluetoothUnavailableError(IngestError):
+    """No usable Bluetooth: no adapter, no permission, or no system D-Bus / BlueZ."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"Bluetooth unavailable: {reason}")
+        self.reason = reason
+
+
+class DeviceNotFoundError(IngestError):
+    """No heart-rate device matching ``target`` advertised within ``timeout_s``."""
+
+    def __init__(self, target: str, timeout_s: float) -> None:
+        super().__init__(f"no heart-rate device {target} found within {timeout_s:g} s")
+        self.target = target
+        self.timeout_s = timeout_s
+
+
+class ConnectError(IngestError):
+    """Connecting to ``address`` failed (the link may come back: retried)."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"connecting to {address} failed: {reason}")
+        self.address = address
+        self.reason = reason
+
+
+class MissingCharacteristicError(IngestError):
+    """The device at ``address`` does not offer characteristic ``uuid`` (not retried)."""
+
+    def __init__(self, address: str, uuid: str) -> None:
+        super().__init__(f"{address} does not offer characteristic {uuid}")
+        self.address = address
+        self.uuid = uuid
+
+
+class StateError(IngestError):
+    """An event that the link state table does not allow in ``state``: a bug, not a user error."""
+
+    def __init__(self, state: str, event: str) -> None:
+        super().__init__(f"event {event!r} is not allowed in link state {state!r}")
+        self.state = state
+        self.event = event

@@ -1,0 +1,176 @@
+"""A replaying fake of the Bluetooth surface (`ingest.ble_backend.BleBackend`) for fast tests.
+
+A script says what each connection attempt meets: a `Session` replays real
+0x2A37 payloads at their arrival times (moving the injected `FakeClock`),
+then drops the link or ends the test; an exception fails the attempt;
+`HANG` never answers (the link's timeout fires); `NOT_FOUND` makes the scan
+come back empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from ingest.ble_backend import (
+    BATTERY_LEVEL,
+    HEART_RATE_MEASUREMENT,
+    MANUFACTURER_NAME,
+    MODEL_NUMBER,
+    FoundDevice,
+    NotifyCallback,
+    Target,
+)
+
+HANG: Final = "hang"
+NOT_FOUND: Final = "not found"
+
+
+@dataclass
+class FakeClock:
+    """Seconds; the fake strap moves it to each notification's arrival time."""
+
+    now_s: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+@dataclass
+class Session:
+    """One granted connection: replay ``notifications``, then lose the link (or finish)."""
+
+    notifications: list[tuple[float, bytes]]
+    link_loss: bool = True
+
+
+ScriptItem = Session | BaseException | str
+
+
+@dataclass
+class FakeServices:
+    """GATT table of the fake strap: the characteristics it offers."""
+
+    offered: set[str]
+
+    def get_characteristic(self, specifier: str) -> object | None:
+        return specifier if specifier in self.offered else None
+
+
+@dataclass
+class FakeClient:
+    """A connected fake strap; records what the adapter did to it."""
+
+    address: str
+    session: Session
+    on_disconnect: Callable[[], None]
+    clock: FakeClock
+    values: dict[str, bytes]
+    when_done: Callable[[], None]
+    offers_hrm: bool = True
+    is_connected: bool = True
+    calls: list[str] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def services(self) -> FakeServices:
+        hrm = {HEART_RATE_MEASUREMENT} if self.offers_hrm else set()
+        return FakeServices({*hrm, *self.values})
+
+    async def read_gatt_char(self, char_specifier: str) -> bytearray:
+        self.calls.append(f"read {char_specifier[4:8]}")
+        return bytearray(self.values[char_specifier])
+
+    async def start_notify(self, char_specifier: str, callback: NotifyCallback) -> None:
+        self.calls.append(f"start_notify {char_specifier[4:8]}")
+        self._task = asyncio.get_running_loop().create_task(self._replay(callback))
+
+    async def stop_notify(self, char_specifier: str) -> None:
+        self.calls.append(f"stop_notify {char_specifier[4:8]}")
+
+    async def disconnect(self) -> None:
+        self.calls.append("disconnect")
+        self.is_connected = False
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _replay(self, callback: NotifyCallback) -> None:
+        for arrival_s, payload in self.session.notifications:
+            self.clock.now_s = arrival_s
+            callback(HEART_RATE_MEASUREMENT, bytearray(payload))
+            await asyncio.sleep(0)
+        if self.session.link_loss:
+            self.clock.now_s += 0.5
+            self.is_connected = False
+            self.on_disconnect()
+        else:
+            self.when_done()
+
+
+class FakeBackend:
+    """A `BleBackend` following ``script``; calls ``when_done`` once the script is used up."""
+
+    def __init__(
+        self,
+        script: list[ScriptItem],
+        clock: FakeClock,
+        *,
+        device: FoundDevice | None = None,
+        values: dict[str, bytes] | None = None,
+        offers_hrm: bool = True,
+    ) -> None:
+        self.offers_hrm = offers_hrm
+        self.script = list(script)
+        self.clock = clock
+        self.device = device or FoundDevice(
+            name="Polar H10 5A3C1B2D", address="C0:FF:EE:00:00:01", rssi_dbm=-58
+        )
+        self.values = (
+            values
+            if values is not None
+            else {
+                BATTERY_LEVEL: bytes([87]),
+                MANUFACTURER_NAME: b"Polar Electro Oy",
+                MODEL_NUMBER: b"Polar H10\x00",
+            }
+        )
+        self.when_done: Callable[[], None] = lambda: None
+        self.clients: list[FakeClient] = []
+        self.task_names: list[str] = []
+
+    async def discover(self, timeout_s: float) -> list[FoundDevice]:
+        return [self.device]
+
+    async def find(self, target: Target, timeout_s: float) -> FoundDevice | None:
+        task = asyncio.current_task()
+        self.task_names.append(task.get_name() if task else "")
+        if not self.script:
+            self.when_done()
+            return None
+        if self.script[0] == NOT_FOUND:
+            self.script.pop(0)
+            return None
+        return self.device if target.matches(self.device) else None
+
+    async def connect(
+        self, device: FoundDevice, on_disconnect: Callable[[], None], timeout_s: float
+    ) -> FakeClient:
+        item = self.script.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        if item == HANG:
+            await asyncio.Event().wait()
+        assert isinstance(item, Session)
+        client = FakeClient(
+            address=device.address,
+            session=item,
+            on_disconnect=on_disconnect,
+            clock=self.clock,
+            values=self.values,
+            when_done=self.when_done,
+            offers_hrm=self.offers_hrm,
+        )
+        self.clients.append(client)
+        return client
