@@ -29,10 +29,10 @@ class Received:
 
 @dataclass
 class Collector:
-    """Subscribes to ``topic`` on the broker and keeps what arrives."""
+    """Subscribes to ``topics`` on the broker and keeps what arrives."""
 
     port: int
-    topic: str = "#"
+    topics: tuple[str, ...] = ("#",)
     messages: list[Received] = field(default_factory=list)
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -42,7 +42,8 @@ class Collector:
         while True:
             try:
                 async with aiomqtt.Client("127.0.0.1", self.port) as client:
-                    await client.subscribe(self.topic, qos=1)
+                    for topic in self.topics:
+                        await client.subscribe(topic, qos=1)
                     self.subscribed.set()
                     async for message in client.messages:
                         payload = message.payload
@@ -69,9 +70,9 @@ class Collector:
 
 
 @contextlib.asynccontextmanager
-async def collecting(port: int, topic: str = "#") -> AsyncIterator[Collector]:
-    """A running `Collector`, subscribed before the body starts."""
-    collector = Collector(port, topic)
+async def collecting(port: int, *topics: str) -> AsyncIterator[Collector]:
+    """A running `Collector` of ``topics``, subscribed before the body starts."""
+    collector = Collector(port, topics)
     task = asyncio.create_task(collector.run(), name="collector")
     try:
         async with asyncio.timeout(10):

@@ -192,6 +192,7 @@ class MqttPublisher:
             username=settings.username,
             password=None if self._password is None else self._password.get_secret_value(),
             keepalive=settings.keepalive_s,
+            timeout=settings.ack_timeout_s,
             tls_context=settings.ssl_context(),
             will=aiomqtt.Will(self._topics.status, b"offline", qos=1, retain=True),
             clean_session=True,

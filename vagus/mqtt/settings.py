@@ -36,6 +36,9 @@ class MqttSettings(BaseModel):
     client_cert: Path | None = None
     client_key: Path | None = None
     keepalive_s: int = Field(default=60, ge=5, le=3600)
+    ack_timeout_s: float = Field(
+        default=10.0, gt=0, le=600, description="wait for CONNACK/PUBACK before reconnecting"
+    )
     prefix: TopicPrefix = "vagus"
     discovery_prefix: TopicPrefix | None = Field(
         default=None,
