@@ -45,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except UserError as exc:
-        print(f"vagus {args.command}: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"vagus {args.command}: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -8,14 +8,20 @@ file is given for them (see the output sections).
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from recommender import RecommenderConfig, RuleConfigError
+from recommender import parse_config as parse_rules
 from vagus.errors import UserError
+from vagus.influx import InfluxSettings
+from vagus.mqtt import MqttSettings, SecretUnavailableError
 
 APP_NAME = "vagus"
 
@@ -59,7 +65,9 @@ class SimulatedSource(Section):
 
     devices: Annotated[int, Field(ge=1, le=10_000)] = 1
     scenario: str = "demo"
-    speed: Annotated[float, Field(gt=0, le=1000)] = 1.0
+    speed: Annotated[float, Field(gt=0, le=1000)] | None = Field(
+        None, description="times real time; default: the scenario's own speed"
+    )
     seed: int = 1
 
 
@@ -109,14 +117,27 @@ class LogSettings(Section):
 
 
 class Config(Section):
-    """The whole config file."""
+    """The whole config file; ``rules`` and ``recommender`` are validated by `recommender`."""
 
     state_dir: Path = Field(default_factory=default_state_dir)
     sources: Sources = Sources()
     engine: EngineSettings = EngineSettings()
+    mqtt: MqttSettings | None = None
+    influx: InfluxSettings | None = None
     files: FilesOutput = FilesOutput()
     console: ConsoleOutput = ConsoleOutput()
     log: LogSettings = LogSettings()
+    recommender: RecommenderConfig = Field(default_factory=lambda: parse_rules({}))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_from_state_dir(cls, data: Any) -> Any:
+        """The InfluxDB spool lives in the state dir unless the config says otherwise."""
+        if isinstance(data, dict) and isinstance(data.get("influx"), dict):
+            state_dir = Path(str(data.get("state_dir") or default_state_dir()))
+            influx = {"spool_dir": state_dir / "influx-spool", **data["influx"]}
+            return {**data, "influx": influx}
+        return data
 
 
 class ConfigError(UserError):
@@ -128,23 +149,52 @@ class ConfigError(UserError):
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
 
 
-def _describe(error: dict[str, Any]) -> str:
+_SECRET_KEYS = ("password", "token")
+
+
+def _describe(error: Mapping[str, Any]) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
         return f"{key}: unknown key"
     if kind == "missing":
         return f"{key}: missing"
-    return f"{key} = {error['input']!r}: {error['msg']}"
+    value = "<secret>" if any(k in key for k in _SECRET_KEYS) else repr(error["input"])
+    return f"{key} = {value}: {error['msg']}"
 
 
-def parse_config(data: dict[str, Any], *, source: str = "config") -> Config:
-    """Validate a parsed TOML document; raise `ConfigError` with one line per problem."""
+def parse_config(
+    data: Mapping[str, Any], *, source: str = "config", environ: Mapping[str, str] | None = None
+) -> Config:
+    """Validate a parsed TOML document; raise `ConfigError` with one line per problem.
+
+    ``environ`` (default: the process environment) supplies secrets such as
+    ``VAGUS_INFLUX_TOKEN``; a secret that is named but cannot be had is an error
+    here, at start, rather than at the first write.
+    """
+    environ = os.environ if environ is None else environ
+    data = dict(data)
+    problems: list[str] = []
     try:
-        return Config.model_validate(data)
+        recommender = parse_rules({k: data.pop(k) for k in ("rules", "recommender") if k in data})
+    except RuleConfigError as exc:
+        problems.append(str(exc))
+        recommender = parse_rules({})
+    try:
+        config = Config.model_validate(
+            {**data, "recommender": recommender}, context={"environ": environ}
+        )
     except ValidationError as exc:
-        problems = [_describe(dict(e)) for e in exc.errors(include_url=False)]
-        raise ConfigError(source, problems) from exc
+        problems += [_describe(e) for e in exc.errors(include_url=False)]
+        raise ConfigError(source, problems) from None  # the chain would quote secrets
+    if config.mqtt is not None:
+        try:
+            config.mqtt.resolve_password(environ)
+        except SecretUnavailableError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ConfigError(source, problems)
+    return config
 
 
 def load_config(path: Path | None) -> Config:

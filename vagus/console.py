@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from hrv import WindowMetrics
+from hrv import BeatBatch, WindowMetrics
+from recommender import Outcome, Trigger
+from vagus.daemon._events import DeviceStatus
 
 
 @dataclass(slots=True)
@@ -74,3 +79,76 @@ def plain_line(view: DeviceView) -> str:
 def make_console(*, stderr: bool = False) -> Console:
     """A rich console; plain (no colour, no live redraw) when the stream is not a terminal."""
     return Console(stderr=stderr, highlight=False)
+
+
+class ConsoleOutput:
+    """The daemon's console output: a live table on a terminal, plain lines elsewhere.
+
+    Plain mode prints one line per device every ``plain_every`` windows and
+    every trigger, so a log stays readable; no health data goes to the
+    structured logs, only to this view the user asked for.
+    """
+
+    name = "console"
+
+    def __init__(self, console: Console, *, title: str, plain_every: int = 12) -> None:
+        self.console = console
+        self.title = title
+        self.views: dict[str, DeviceView] = {}
+        self._plain_every = plain_every
+        self._counts: dict[str, int] = {}
+        self._live: Live | None = None
+
+    def _view(self, device: str) -> DeviceView:
+        view = self.views.get(device)
+        if view is None:
+            view = self.views[device] = DeviceView(device=device)
+        return view
+
+    def beats(self, batch: BeatBatch) -> None:
+        self._view(batch.device).beats += len(batch)
+
+    def windows(self, windows: Sequence[WindowMetrics]) -> None:
+        for window in windows:
+            view = self._view(window.device)
+            view.window = window
+            count = self._counts[window.device] = self._counts.get(window.device, 0) + 1
+            if self._live is None and count % self._plain_every == 0:
+                self.console.print(plain_line(view))
+
+    def trigger(self, trigger: Trigger) -> None:
+        view = self._view(trigger.device)
+        view.triggers += 1
+        view.last_trigger = f"{trigger.exercise.id} ({trigger.rule})"
+        self.console.print(
+            f"[bold]{trigger.device}[/]: suggest [cyan]{trigger.exercise.name}[/] "
+            f"for {trigger.exercise.duration_s:.0f} s (rule {trigger.rule}, {trigger.severity})"
+        )
+
+    def outcome(self, outcome: Outcome) -> None:
+        self.console.print(f"{outcome.device}: outcome of {outcome.exercise_id}: {outcome.verdict}")
+
+    def status(self, status: DeviceStatus) -> None:
+        view = self._view(status.device)
+        view.connection = status.link
+        if status.battery_pct is not None:
+            view.battery_pct = status.battery_pct
+        if status.note:
+            self.console.print(f"{status.device}: {status.note}")
+
+    async def run(self) -> None:
+        """Redraw the live table once a second on a terminal; nothing to do elsewhere."""
+        if not self.console.is_terminal:
+            return
+        with Live(console=self.console, auto_refresh=False) as live:
+            self._live = live
+            try:
+                while True:
+                    live.update(render(list(self.views.values()), title=self.title), refresh=True)
+                    await asyncio.sleep(1.0)
+            finally:
+                live.update(render(list(self.views.values()), title=self.title), refresh=True)
+                self._live = None
+
+    async def close(self) -> None:
+        """Nothing buffered."""

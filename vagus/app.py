@@ -1,0 +1,117 @@
+"""Builds the daemon from a validated `Config`: sources, engine, rules and outputs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from rich.console import Console
+
+from hrv import StreamEngine
+from ingest.ble_backend import BleakBackend, Target
+from ingest.ble_link import LinkChange, StrapLink
+from recommender import Evaluator
+from simulators import VirtualStrap, load_scenario
+from vagus.config import BleDevice, Config
+from vagus.console import ConsoleOutput
+from vagus.daemon import (
+    Daemon,
+    FilesOutput,
+    Inbox,
+    InfluxOutput,
+    MqttOutput,
+    Output,
+    SourceFactory,
+    link_status,
+    play_virtual_strap,
+    receive_mqtt_beats,
+    run_strap_link,
+)
+from vagus.influx import InfluxWriter
+from vagus.mqtt import MqttPublisher, TriggerJournal
+from vagus.session import SessionWriter
+
+log = logging.getLogger(__name__)
+
+
+def simulated_sources(config: Config, *, start_t_s: float) -> dict[str, SourceFactory]:
+    """One virtual strap per simulated device, named ``<scenario device>-<n>``."""
+    sim = config.sources.simulated
+    if sim is None:
+        return {}
+    scenario = load_scenario(sim.scenario)
+    sources: dict[str, SourceFactory] = {}
+    for i in range(sim.devices):
+        device = scenario.device.name if sim.devices == 1 else f"{scenario.device.name}-{i + 1}"
+        strap = VirtualStrap.from_scenario(
+            scenario, start_t_s=start_t_s, speed=sim.speed, seed=sim.seed + i, device=device
+        )
+        sources[device] = functools.partial(play_virtual_strap, strap)
+    return sources
+
+
+def _ble_source(spec: BleDevice, backend: BleakBackend) -> tuple[str, SourceFactory]:
+    target = Target(address=spec.address.upper()) if spec.address else Target(name=spec.name)
+    device = spec.label or target.label
+
+    async def run(inbox: Inbox) -> None:
+        to_status = link_status(device)
+
+        def on_change(change: LinkChange) -> None:
+            with contextlib.suppress(asyncio.QueueFull):  # status is advisory; beats wait instead
+                inbox.put_nowait(to_status(change))
+
+        link = StrapLink(target, backend, on_change=on_change)
+        await run_strap_link(link, device, inbox)
+
+    return device, run
+
+
+def build_daemon(
+    config: Config,
+    *,
+    console: Console | None,
+    title: str,
+    environ: Mapping[str, str],
+    start_t_s: float | None = None,
+) -> Daemon:
+    """The daemon the config describes (nothing runs until `Daemon.run`)."""
+    start_t_s = time.time() if start_t_s is None else start_t_s
+    sources = simulated_sources(config, start_t_s=start_t_s)
+    if config.sources.ble:
+        backend = BleakBackend()
+        sources.update(_ble_source(spec, backend) for spec in config.sources.ble)
+    outputs: list[Output] = []
+    if console is not None and config.console.enabled:
+        outputs.append(ConsoleOutput(console, title=title))
+    state_dir = config.state_dir
+    if config.mqtt is not None:
+        mqtt = config.mqtt
+        password = mqtt.resolve_password(environ)
+        journal = TriggerJournal(
+            _ensure(state_dir) / "mqtt-journal.jsonl", max_pending=mqtt.max_pending
+        )
+        publisher = MqttPublisher(mqtt, journal, environ=environ, rng=random.Random())
+        outputs.append(MqttOutput(publisher))
+        if config.sources.mqtt_beats.enabled:
+            secret = None if password is None else password.get_secret_value()
+            sources["mqtt-beats"] = functools.partial(receive_mqtt_beats, mqtt, secret)
+    if config.influx is not None:
+        outputs.append(InfluxOutput(InfluxWriter(config.influx)))
+    if config.files.dir is not None:
+        outputs.append(FilesOutput(SessionWriter(config.files.dir)))
+    engine = StreamEngine(window_s=config.engine.window_s, step_s=config.engine.step_s)
+    return Daemon(
+        sources=sources, engine=engine, evaluator=Evaluator(config.recommender), outputs=outputs
+    )
+
+
+def _ensure(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

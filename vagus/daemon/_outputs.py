@@ -1,0 +1,145 @@
+"""The daemon's outputs, each one object behind `Output`: MQTT, InfluxDB, session files, console.
+
+Feeding an output never blocks the engine: each keeps its own bounded
+queue and overflow policy (MQTT: metrics dropped and counted while the
+broker is away, triggers and outcomes journalled on disk; InfluxDB: points
+spooled on disk; files: written synchronously; console: last value wins).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from hrv import BeatBatch, WindowMetrics
+from recommender import Outcome, Trigger
+from vagus.daemon._events import DeviceStatus
+from vagus.influx import InfluxWriter
+from vagus.mqtt import MqttPublisher
+from vagus.session import SessionWriter
+
+log = logging.getLogger(__name__)
+
+FLUSH_TIMEOUT_S = 3.0
+"""Longest an output may take to deliver what it holds at shutdown (then it persists it)."""
+
+
+class Output(Protocol):
+    """Where the daemon sends what it learns; feeding methods never block."""
+
+    name: str
+
+    def beats(self, batch: BeatBatch) -> None: ...
+    def windows(self, windows: Sequence[WindowMetrics]) -> None: ...
+    def trigger(self, trigger: Trigger) -> None: ...
+    def outcome(self, outcome: Outcome) -> None: ...
+    def status(self, status: DeviceStatus) -> None: ...
+    async def run(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+class MqttOutput:
+    """Metrics, states, battery, triggers and outcomes to the broker (`vagus.mqtt`)."""
+
+    name = "mqtt"
+
+    def __init__(self, publisher: MqttPublisher) -> None:
+        self.publisher = publisher
+        self._task: asyncio.Task[None] | None = None
+
+    def beats(self, batch: BeatBatch) -> None:
+        """Beats are not published (they go to InfluxDB and session files)."""
+
+    def windows(self, windows: Sequence[WindowMetrics]) -> None:
+        for window in windows:
+            self.publisher.publish_metrics(window)
+
+    def trigger(self, trigger: Trigger) -> None:
+        self.publisher.publish_trigger(trigger)
+
+    def outcome(self, outcome: Outcome) -> None:
+        self.publisher.publish_outcome(outcome)
+
+    def status(self, status: DeviceStatus) -> None:
+        if status.battery_pct is not None:
+            self.publisher.publish_battery(status.device, status.battery_pct, status.t_s)
+
+    async def run(self) -> None:
+        await self.publisher.run()
+
+    async def close(self) -> None:
+        """Give the broker a moment to take journalled triggers; the journal keeps the rest."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FLUSH_TIMEOUT_S):
+                # Polling: the publisher offers no "drained" event; the wait is bounded.
+                while self.publisher.connected.is_set() and self.publisher.pending_durable:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+        if self.publisher.pending_durable:
+            log.warning(
+                "mqtt: %d triggers/outcomes kept on disk for the next start",
+                self.publisher.pending_durable,
+            )
+
+
+class InfluxOutput:
+    """Beats, windows, triggers, outcomes and device status to InfluxDB (`vagus.influx`)."""
+
+    name = "influx"
+
+    def __init__(self, writer: InfluxWriter) -> None:
+        self.writer = writer
+
+    def beats(self, batch: BeatBatch) -> None:
+        self.writer.put_beats(batch)
+
+    def windows(self, windows: Sequence[WindowMetrics]) -> None:
+        self.writer.put_windows(windows)
+
+    def trigger(self, trigger: Trigger) -> None:
+        self.writer.put_trigger(trigger)
+
+    def outcome(self, outcome: Outcome) -> None:
+        self.writer.put_outcome(outcome)
+
+    def status(self, status: DeviceStatus) -> None:
+        self.writer.put_device_status(status)
+
+    async def run(self) -> None:
+        await self.writer.run()
+
+    async def close(self) -> None:
+        """Ask the writer to send what it holds; whatever it cannot send stays in its spool."""
+        self.writer.stop()
+
+
+class FilesOutput:
+    """CSV session files (`vagus.session`), appended and flushed per batch."""
+
+    name = "files"
+
+    def __init__(self, writer: SessionWriter) -> None:
+        self.writer = writer
+
+    def beats(self, batch: BeatBatch) -> None:
+        self.writer.write_beats(batch)
+
+    def windows(self, windows: Sequence[WindowMetrics]) -> None:
+        self.writer.write_metrics(windows)
+
+    def trigger(self, trigger: Trigger) -> None:
+        self.writer.write_triggers([trigger])
+
+    def outcome(self, outcome: Outcome) -> None:
+        self.writer.write_outcomes([outcome])
+
+    def status(self, status: DeviceStatus) -> None:
+        """Device status is not part of the session files."""
+
+    async def run(self) -> None:
+        """Nothing runs in the background: every call writes and flushes."""
+
+    async def close(self) -> None:
+        self.writer.close()

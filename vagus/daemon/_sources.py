@@ -1,0 +1,191 @@
+"""Sources of the daemon: BLE straps, virtual straps and raw beats from MQTT.
+
+Straps, real or virtual, go through the same path: ``(arrival_s, bytes)``
+into an `ingest.NotificationQueue`, then `ingest.timed_notifications`
+(decode + beat timing) into the daemon's inbox. The inbox is bounded
+(`INBOX_SIZE`); a full inbox makes a source wait (backpressure), and a
+strap's own queue then drops and counts notifications (its overflow policy,
+flagged as a gap) instead of blocking bleak's callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+
+import aiomqtt
+import numpy as np
+
+from hrv import BeatBatch
+from ingest.ble_link import LinkChange, StrapLink
+from ingest.ble_queue import NotificationQueue
+from ingest.ble_state import LinkState
+from ingest.ble_stream import StreamCounters, timed_notifications
+from ingest.timing import NO_RR_MESSAGE, BeatClock
+from simulators import VirtualStrap
+from vagus.daemon._events import DeviceStatus, SourceEvent
+from vagus.mqtt import MqttSettings
+
+log = logging.getLogger(__name__)
+
+INBOX_SIZE = 1024
+"""Events (beat batches, status changes) waiting for the engine; sources wait when full."""
+
+Inbox = asyncio.Queue[SourceEvent | None]
+"""The engine's inbox; ``None`` is the supervisor's own end marker, never put by a source."""
+
+
+async def pump_notifications(
+    device: str, queue: NotificationQueue, inbox: Inbox, counters: StreamCounters
+) -> None:
+    """Decode and time a strap's notifications and put its beats into ``inbox`` until closed."""
+    clock = BeatClock(device)
+    rr_missing = False
+    async for timed in timed_notifications(queue, clock, counters):
+        if len(timed.beats):
+            await inbox.put(timed.beats)
+        if timed.hrv_unavailable != rr_missing and len(timed.hr):
+            rr_missing = timed.hrv_unavailable
+            note = NO_RR_MESSAGE if rr_missing else None
+            t_s = float(timed.hr.t_s[-1])
+            await inbox.put(
+                DeviceStatus(device=device, t_s=t_s, connected=True, link="streaming", note=note)
+            )
+
+
+async def play_virtual_strap(strap: VirtualStrap, inbox: Inbox) -> None:
+    """Play a virtual strap: its payloads, battery readings and link changes, paced in time."""
+    trace = strap.trace
+    queue = NotificationQueue(256)
+    counters = StreamCounters()
+    await inbox.put(
+        DeviceStatus(
+            device=strap.device,
+            t_s=strap.start_t_s,
+            connected=True,
+            link="streaming",
+            battery_pct=int(trace.battery_pct[0]) if len(trace.battery_pct) else None,
+        )
+    )
+
+    async def feed() -> None:
+        battery_i = link_i = 0
+        async for arrival_s, payload in strap:
+            t_rel = arrival_s - strap.start_t_s
+            while battery_i < len(trace.battery_t_s) and trace.battery_t_s[battery_i] <= t_rel:
+                pct = int(trace.battery_pct[battery_i])
+                battery_i += 1
+                await inbox.put(
+                    DeviceStatus(
+                        device=strap.device,
+                        t_s=arrival_s,
+                        connected=True,
+                        link="streaming",
+                        battery_pct=pct,
+                    )
+                )
+            while link_i < len(trace.link_t_s) and trace.link_t_s[link_i] <= t_rel:
+                up = bool(trace.link_up[link_i])
+                t_link = strap.start_t_s + float(trace.link_t_s[link_i])
+                link_i += 1
+                if not up:
+                    queue.link_down(t_link, "link lost")
+                await inbox.put(
+                    DeviceStatus(
+                        device=strap.device,
+                        t_s=t_link,
+                        connected=up,
+                        link="streaming" if up else "backing_off",
+                    )
+                )
+            queue.put(arrival_s, payload)
+        queue.close()
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(feed(), name=f"simulate[{strap.device}]")
+        group.create_task(
+            pump_notifications(strap.device, queue, inbox, counters), name=f"timing[{strap.device}]"
+        )
+    end_t = strap.start_t_s + (float(trace.t_s[-1]) if len(trace) else 0.0)
+    await inbox.put(DeviceStatus(device=strap.device, t_s=end_t, connected=False, link="ended"))
+
+
+async def run_strap_link(link: StrapLink, device: str, inbox: Inbox) -> None:
+    """Keep a BLE strap connected and its beats flowing into ``inbox``."""
+    counters = StreamCounters()
+    async with asyncio.TaskGroup() as group:
+        group.create_task(link.run(), name=f"ingest[{link.target.label}]")
+        group.create_task(
+            pump_notifications(device, link.queue, inbox, counters), name=f"timing[{device}]"
+        )
+
+
+def link_status(device: str) -> Callable[[LinkChange], DeviceStatus]:
+    """Map a strap's `LinkChange` to the daemon's `DeviceStatus`."""
+
+    def convert(change: LinkChange) -> DeviceStatus:
+        battery = change.info.battery_pct if change.info is not None else None
+        return DeviceStatus(
+            device=device,
+            t_s=change.t_s,
+            connected=change.after is LinkState.STREAMING,
+            link=str(change.after),
+            battery_pct=battery,
+            note=change.error,
+        )
+
+    return convert
+
+
+def parse_beats_message(payload: bytes) -> BeatBatch:
+    """A ``<prefix>/<device>/beats`` payload (schema ``vagus/schemas/beats.json``) as beats."""
+    data = json.loads(payload)
+    if not isinstance(data, dict) or data.get("schema") != 1:
+        raise ValueError("not a beats message of schema 1")
+    return BeatBatch(
+        device=str(data["device"]),
+        t_s=np.asarray(data["t_s"], dtype=np.float64),
+        rr_ms=np.asarray(data["rr_ms"], dtype=np.float64),
+        gap=np.asarray(data.get("gap", [False] * len(data["t_s"])), dtype=np.bool_),
+    )
+
+
+async def receive_mqtt_beats(settings: MqttSettings, password: str | None, inbox: Inbox) -> None:
+    """Subscribe to ``<prefix>/+/beats`` and put every valid batch into ``inbox``.
+
+    Malformed messages are logged (without their content) and skipped. The
+    subscription is QoS 1 with a persistent session, so beats sent while
+    this daemon reconnects are not lost.
+    """
+    topic = f"{settings.prefix}/+/beats"
+    rejected = 0
+    while True:
+        try:
+            async with aiomqtt.Client(
+                settings.host,
+                settings.port,
+                identifier=f"{settings.client_id}-beats",
+                username=settings.username,
+                password=password,
+                tls_context=settings.ssl_context(),
+                clean_session=False,
+            ) as client:
+                await client.subscribe(topic, qos=1)
+                log.info("receiving beats on %s", topic)
+                async for message in client.messages:
+                    try:
+                        batch = parse_beats_message(bytes(message.payload))
+                    except (ValueError, KeyError, TypeError):
+                        rejected += 1
+                        log.warning(
+                            "skipped a malformed beats message on %s (%d so far)",
+                            message.topic,
+                            rejected,
+                        )
+                        continue
+                    await inbox.put(batch)
+        except aiomqtt.MqttError as exc:
+            log.warning("beats intake: %s; reconnecting in 2 s", exc)
+            await asyncio.sleep(2.0)

@@ -1,0 +1,160 @@
+"""One supervisor: sources -> engine -> rules -> outputs, in one `asyncio.TaskGroup`.
+
+Tasks are named: ``source[<device>]`` for each source, ``engine`` and
+``output[<name>]``. An output that fails is logged and restarted after a
+pause, so a broken broker or database never stops ingestion. Shutdown
+(`Daemon.stop`, or every source ending): sources stop first, the engine
+drains the inbox, outputs get `FLUSH_TIMEOUT_S` to deliver, then whatever
+they still hold is persisted by them (MQTT journal, InfluxDB spool).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hrv import BeatBatch, WindowMetrics
+from recommender import Evaluator, Outcome, Trigger
+from vagus.daemon._events import DeviceStatus
+from vagus.daemon._outputs import FLUSH_TIMEOUT_S, Output
+from vagus.daemon._sources import INBOX_SIZE, Inbox
+
+log = logging.getLogger(__name__)
+
+OUTPUT_RESTART_S = 5.0
+"""Pause before restarting an output that failed."""
+
+SourceFactory = Callable[[Inbox], Coroutine[Any, Any, None]]
+
+
+class Engine(Protocol):
+    """The part of `hrv.StreamEngine` the daemon uses."""
+
+    def push(self, batch: BeatBatch) -> Sequence[WindowMetrics]: ...
+
+
+@dataclass(slots=True)
+class Summary:
+    """What a daemon run did, for the closing lines and the tests."""
+
+    beats: int = 0
+    windows: int = 0
+    valid_windows: int = 0
+    triggers: list[Trigger] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    output_failures: dict[str, int] = field(default_factory=dict)
+    source_failures: dict[str, str] = field(default_factory=dict)
+
+
+def local_time_of(t_s: float) -> dt.time:
+    """The local wall-clock time of an epoch timestamp (for quiet hours)."""
+    return dt.datetime.fromtimestamp(t_s).time()
+
+
+class Daemon:
+    """Runs named sources into the engine and rules, and fans results out to outputs."""
+
+    def __init__(
+        self,
+        *,
+        sources: dict[str, SourceFactory],
+        engine: Engine,
+        evaluator: Evaluator,
+        outputs: Sequence[Output],
+    ) -> None:
+        self.sources = sources
+        self.engine = engine
+        self.evaluator = evaluator
+        self.outputs = list(outputs)
+        self.summary = Summary()
+        self.inbox: Inbox = asyncio.Queue(INBOX_SIZE)
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """Begin a clean shutdown (safe to call from a signal handler)."""
+        self._stop.set()
+
+    async def run(self) -> Summary:
+        """Run until `stop` or until every source has ended; returns the summary."""
+        async with asyncio.TaskGroup() as group:
+            output_tasks = [
+                group.create_task(self._keep_running(output), name=f"output[{output.name}]")
+                for output in self.outputs
+            ]
+            engine = group.create_task(self._engine_loop(), name="engine")
+            sources = group.create_task(self._run_sources(), name="sources")
+            stopper = group.create_task(self._stop.wait(), name="stop")
+            await asyncio.wait([sources, stopper], return_when=asyncio.FIRST_COMPLETED)
+            for task in (sources, stopper):
+                task.cancel()
+            await asyncio.wait([sources, stopper])
+            await self.inbox.put(None)
+            await asyncio.wait([engine])
+            for output in self.outputs:
+                await output.close()
+            if output_tasks:
+                _, late = await asyncio.wait(output_tasks, timeout=FLUSH_TIMEOUT_S)
+                for task in late:
+                    task.cancel()
+        return self.summary
+
+    async def _run_sources(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for name, factory in self.sources.items():
+                group.create_task(self._source(name, factory), name=f"source[{name}]")
+
+    async def _source(self, name: str, factory: SourceFactory) -> None:
+        """Run one source; its failure ends it (logged, summarized), not the daemon."""
+        try:
+            await factory(self.inbox)
+        except Exception as exc:  # one source's failure must not stop the others
+            log.error("source %s stopped: %s", name, exc)
+            self.summary.source_failures[name] = str(exc)
+
+    async def _keep_running(self, output: Output) -> None:
+        """Run an output; restart it after a pause whenever it fails."""
+        while True:
+            try:
+                await output.run()
+                return
+            except Exception as exc:  # an output's failure must not stop ingestion
+                failures = self.summary.output_failures
+                failures[output.name] = failures.get(output.name, 0) + 1
+                log.error(
+                    "output %s failed: %s; restarting in %.0f s", output.name, exc, OUTPUT_RESTART_S
+                )
+                await asyncio.sleep(OUTPUT_RESTART_S)
+
+    async def _engine_loop(self) -> None:
+        while (event := await self.inbox.get()) is not None:
+            if isinstance(event, BeatBatch):
+                self._on_beats(event)
+            elif isinstance(event, DeviceStatus):
+                for output in self.outputs:
+                    output.status(event)
+
+    def _on_beats(self, batch: BeatBatch) -> None:
+        self.summary.beats += len(batch)
+        for output in self.outputs:
+            output.beats(batch)
+        windows = self.engine.push(batch)
+        if not windows:
+            return
+        self.summary.windows += len(windows)
+        for output in self.outputs:
+            output.windows(windows)
+        for window in windows:
+            self.summary.valid_windows += window.quality == "ok"
+            step = self.evaluator.feed(window, local_time=local_time_of(window.t_end_s))
+            for trigger in step.triggers:
+                self.summary.triggers.append(trigger)
+                for output in self.outputs:
+                    output.trigger(trigger)
+            for outcome in step.outcomes:
+                self.summary.outcomes.append(outcome)
+                for output in self.outputs:
+                    output.outcome(outcome)
