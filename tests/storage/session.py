@@ -1,8 +1,8 @@
 """A simulated session for the storage tests: beats, windows, triggers, outcomes, device status.
 
-Beats come from `simulators` (the demo scenario). Windows are computed here
-with plain numpy (60 s windows every 5 s) until `hrv.sliding_windows`
-lands: the storage tests need realistic, varied figures, not reference HRV.
+Beats come from `simulators` (the demo scenario), windows from
+`hrv.sliding_windows` (60 s every 5 s); the trigger and its outcome are
+`recommender` records placed in the stress episode.
 """
 
 from __future__ import annotations
@@ -11,14 +11,9 @@ import math
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
-from hrv import BeatBatch, Quality, WindowMetrics
+from hrv import BeatBatch, WindowMetrics, sliding_windows
 from recommender import BOX, Outcome, Severity, Trigger, Verdict, trigger_id
 from simulators import load_scenario, simulate
-
-WINDOW_S = 60.0
-STEP_S = 5.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,51 +43,12 @@ def recent_start_s(minutes_ago: float = 30.0) -> float:
     return float(math.floor(time.time() - 60.0 * minutes_ago))
 
 
-def _window(device: str, t_end_s: float, rr_ms: np.ndarray) -> WindowMetrics:
-    n = int(rr_ms.size)
-    if n < 30:
-        nan = float("nan")
-        return WindowMetrics(
-            device=device, t_end_s=t_end_s, n_beats=n, mean_rr_ms=nan, hr_bpm=nan,
-            rmssd_ms=nan, ln_rmssd=nan, sdnn_ms=nan, pnn50_pct=nan, sd1_ms=nan, sd2_ms=nan,
-            stress_index=nan, stress=nan, artifact_pct=nan, quality=Quality.TOO_FEW_BEATS,
-        )  # fmt: skip
-    diffs = np.diff(rr_ms)
-    rmssd = float(np.sqrt(np.mean(diffs**2)))
-    sdnn = float(np.std(rr_ms, ddof=1))
-    sd1 = rmssd / math.sqrt(2.0)
-    stress_index = 1e5 / (2.0 * float(np.mean(rr_ms)) * max(sdnn, 1.0) * 3.0)
-    return WindowMetrics(
-        device=device,
-        t_end_s=t_end_s,
-        n_beats=n,
-        mean_rr_ms=float(np.mean(rr_ms)),
-        hr_bpm=60_000.0 / float(np.mean(rr_ms)),
-        rmssd_ms=rmssd,
-        ln_rmssd=math.log(rmssd),
-        sdnn_ms=sdnn,
-        pnn50_pct=100.0 * float(np.mean(np.abs(diffs) > 50.0)),
-        sd1_ms=sd1,
-        sd2_ms=math.sqrt(max(2.0 * sdnn**2 - sd1**2, 0.0)),
-        stress_index=stress_index,
-        stress=float(np.clip(200.0 - 48.0 * math.log(rmssd), 0.0, 100.0)),
-        artifact_pct=float(100.0 * np.mean(np.abs(diffs) > 200.0)),
-        quality=Quality.OK,
-        baseline_ln_rmssd=3.6,
-        baseline_hr_bpm=66.0,
-        ln_rmssd_z=(math.log(rmssd) - 3.6) / 0.3,
-        hr_z=(60_000.0 / float(np.mean(rr_ms)) - 66.0) / 5.0,
-    )
-
-
 def simulated_session(device: str, *, start_t_s: float, minutes: float = 14.0) -> Session:
     """The demo scenario's first ``minutes`` for ``device``, with beat times from ``start_t_s``."""
     sim = simulate(load_scenario("demo"), seed=7, until_s=60.0 * minutes)
     beats = sim.batch(device, start_t_s=start_t_s)
-    windows = [
-        _window(device, t_end, beats.rr_ms[(beats.t_s > t_end - WINDOW_S) & (beats.t_s <= t_end)])
-        for t_end in np.arange(start_t_s + STEP_S, beats.t_s[-1], STEP_S).tolist()
-    ]
+    table = sliding_windows(beats.rr_ms, t_s=beats.t_s, gap=beats.gap, window_s=60.0, step_s=5.0)
+    windows = list(table.records(device))
     t_fire = start_t_s + 300.0
     trigger = Trigger(
         id=trigger_id(device, "sustained_stress", t_fire),
