@@ -10,6 +10,7 @@ part that waits.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable, Sequence
@@ -87,7 +88,8 @@ async def run_fleet(
     of slot ``j mod slots`` with the beats of scenario time
     ``((j + 1) / slots - 1, (j + 1) / slots] * speed``. A window without
     beats (contact lost, disconnected) sends nothing. Due times count from
-    the start, so a late tick is caught up, never pushed back.
+    the start, so a late tick is caught up, never pushed back. The messages of
+    one tick are published concurrently (one per device: per-topic order holds).
     """
     topics = [f"{prefix}/{batch.device}/beats" for batch in fleet]
     by_slot = [list(range(s, len(fleet), slots)) for s in range(slots)]
@@ -101,14 +103,17 @@ async def run_fleet(
         if delay > 0:
             await sleep(delay)
         window_end = due_s * speed
+        sends = []
         for i in by_slot[j % slots]:
             batch = fleet[i]
             hi = int(np.searchsorted(batch.t_s, window_end, side="right"))
             lo, cursor[i] = cursor[i], hi
             if hi > lo:
-                await publish(topics[i], beats_message(batch, lo, hi, start_t_s=start_t_s))
-                messages += 1
+                sends.append(publish(topics[i], beats_message(batch, lo, hi, start_t_s=start_t_s)))
                 beats += hi - lo
+        # One tick's messages go out together (one per device, so per-topic order holds).
+        await asyncio.gather(*sends)
+        messages += len(sends)
         lags.append(max(clock() - (origin + due_s), 0.0))
     return FleetStats(
         devices=len(fleet),

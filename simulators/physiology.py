@@ -98,10 +98,13 @@ def jitter_ms(p: Physiology) -> float:
 def _band_noise(
     n: int, rng: np.random.Generator, weights: FloatArray, freqs: FloatArray
 ) -> FloatArray:
-    """Unit-variance noise with power spectrum ``weights`` (random phases, inverse FFT; ECGSYN)."""
+    """``n`` samples of unit-variance noise with power spectrum ``weights`` over ``freqs``.
+
+    Random phases and an inverse FFT, as in ECGSYN; the FFT may be longer than ``n``.
+    """
     phases = rng.uniform(0.0, 2.0 * np.pi, freqs.size)
     spectrum = np.sqrt(weights) * np.exp(1j * phases)
-    series = np.fft.irfft(spectrum, n)
+    series = np.fft.irfft(spectrum, 2 * (freqs.size - 1))[:n]
     std = float(series.std())
     return np.asarray(series / std if std > 0 else series, dtype=np.float64)
 
@@ -141,7 +144,8 @@ def generate_beats(
     drift = column([p.drift_ms for p in phys])
     breathing = column([p.breathing_hz for p in phys])
 
-    freqs = np.asarray(np.fft.rfftfreq(n, 1.0 / GRID_HZ), dtype=np.float64)
+    n_fft = 1 << max(int(n - 1).bit_length(), 1)  # a power of two: fast FFTs at any length
+    freqs = np.asarray(np.fft.rfftfreq(n_fft, 1.0 / GRID_HZ), dtype=np.float64)
     mayer_w = np.exp(-((freqs - MAYER_HZ) ** 2) / (2 * MAYER_WIDTH_HZ**2))
     lo, hi = DRIFT_BAND_HZ
     in_band = (freqs >= lo) & (freqs <= hi)

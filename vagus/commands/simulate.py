@@ -68,6 +68,8 @@ async def publish_fleet(args: argparse.Namespace) -> FleetStats:
     loop = asyncio.get_running_loop()
     try:
         async with aiomqtt.Client(host, port) as client:
+            # One tick publishes up to devices / 10 messages at once, by design.
+            client.pending_calls_threshold = max(client.pending_calls_threshold, args.devices)
 
             async def publish(topic: str, payload: bytes) -> None:
                 await client.publish(topic, payload, qos=0)
