@@ -20,8 +20,9 @@ Formats, detected from the first non-empty line:
 Beat times: a format with per-beat times uses them (ISO times without a
 zone are taken as UTC); a recording without times starts at t = 0 and each
 beat's time is the sum of the RR up to and including it, as
-`hrv.sliding_windows` places beats given without times. Unknown formats and bad rows raise `RecordingError`
-naming the file, the line and the reason.
+`hrv.sliding_windows` places beats given without times. Unknown formats
+and bad rows raise `RecordingError` naming the file, the line and the
+reason.
 """
 
 from __future__ import annotations
