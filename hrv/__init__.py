@@ -1,5 +1,6 @@
 """Vectorized HRV engine: sliding-window time-domain, Poincaré and stress metrics."""
 
+from hrv._artifacts import correct as correct_artifacts
 from hrv._batch import sliding_windows
 from hrv._records import BeatBatch, BoolArray, FloatArray, Quality, WindowMetrics
 from hrv._stress import Baseline, BaselineRule
@@ -21,5 +22,6 @@ __all__ = [
     "UnknownDeviceError",
     "WindowMetrics",
     "WindowTable",
+    "correct_artifacts",
     "sliding_windows",
 ]

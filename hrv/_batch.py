@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 
+from hrv._artifacts import correct
 from hrv._core import BaselineSums, Beats, Windows, compute_windows
 from hrv._metrics import quantize_rr
 from hrv._records import BoolArray, FloatArray
@@ -46,6 +47,7 @@ def sliding_windows(
     t_s: FloatArray | None = None,
     gap: BoolArray | None = None,
     baseline: Baseline | None = None,
+    correct_artifacts: bool = True,
     quality: QualityRule = DEFAULT_QUALITY,
     baseline_rule: BaselineRule = DEFAULT_BASELINE,
 ) -> WindowTable:
@@ -53,7 +55,8 @@ def sliding_windows(
 
     ``t_s`` defaults to the cumulative RR (s); ``gap`` flags beats with data
     lost before them; ``baseline`` is the person's baseline before the
-    recording (default: the population prior). The result's ``baselines[0]``
+    recording (default: the population prior). ``correct_artifacts`` runs
+    the artifact stage (`hrv.correct_artifacts`) first. The result's ``baselines[0]``
     is the baseline after the last window.
     """
     check_settings(window_s, step_s)
@@ -64,7 +67,11 @@ def sliding_windows(
     ends = window_ends(float(t[0]), float(t[-1]), step_s) if rr.size else np.zeros(0)
     lo, hi = window_bounds(t, ends, window_s)
     raw_u = quantize_rr(rr)
-    beats = Beats(rr_u=raw_u, raw_u=raw_u, gap=flags, artifact=np.zeros(rr.size, np.bool_))
+    if correct_artifacts:
+        fixed, artifact = correct(rr, flags)
+        beats = Beats(rr_u=quantize_rr(fixed), raw_u=raw_u, gap=flags, artifact=artifact)
+    else:
+        beats = Beats(rr_u=raw_u, raw_u=raw_u, gap=flags, artifact=np.zeros(rr.size, np.bool_))
     weight, ln_sum, hr_sum = to_sums(baseline or baseline_rule.prior, step_s)
     table, after = compute_windows(
         beats,
