@@ -72,6 +72,18 @@ class Segment(_Model):
             raise ValueError("give exactly one of duration_s or duration_min")
         return self
 
+    @model_validator(mode="after")
+    def _breathing_below_beat_nyquist(self) -> Self:
+        if self.state in STRAP_STATES:
+            return self
+        phys = self.physiology(STATE_DEFAULTS[State.CALM])
+        if phys.breathing_hz >= phys.hr_bpm / 120.0:
+            raise ValueError(
+                f"breathing_hz {phys.breathing_hz:g} must stay below half the beat rate "
+                f"({phys.hr_bpm / 120.0:.2f} Hz at {phys.hr_bpm:g} bpm) to show in RR"
+            )
+        return self
+
     @property
     def length_s(self) -> float:
         """Duration in seconds."""

@@ -82,6 +82,7 @@ def test_file_path_loads(tmp_path: Path) -> None:
         ('[[segments]]\nstate = "calm"\n', 1, ""),
         ('[[segments]]\nstate = "calm"\nduration_s = 5\nheart = 3\n', 1, "heart"),
         ("[artifacts]\nrate = 0.9\n", None, "artifacts.rate"),
+        ('[[segments]]\nstate = "calm"\nduration_s = 9\nhr_bpm = 40\nbreathing_hz = 0.4\n', 1, ""),
     ],
 )
 def test_bad_scenarios_name_file_segment_and_field(
