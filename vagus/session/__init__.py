@@ -2,14 +2,14 @@
 
 `SessionWriter` appends per batch (the daemon's CSV output and ``vagus
 replay``); `read_session` / `write_session` handle whole sessions, the
-``read_*`` helpers single tables, and `replay_beats` makes a session from a
-recording's beats with the engine and rules. Values read back are exactly those written.
+``read_*`` helpers single tables, and `replay_beats` / `replay_file` make a
+session from a recording with the engine and rules. Values read back are exactly those written.
 """
 
 from vagus.session._beats_table import read_beats
 from vagus.session._metrics_table import read_metrics
 from vagus.session._reader import read_session, write_session
-from vagus.session._replay import Progress, replay_beats
+from vagus.session._replay import Progress, replay_beats, replay_file
 from vagus.session._session import DeviceSession
 from vagus.session._triggers_table import read_triggers
 from vagus.session._writer import SessionWriter
@@ -25,5 +25,6 @@ __all__ = [
     "read_session",
     "read_triggers",
     "replay_beats",
+    "replay_file",
     "write_session",
 ]

@@ -8,10 +8,13 @@ recording (so the windows are exactly the batch engine's), then a
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-from hrv import BeatBatch, sliding_windows
+from hrv import BeatBatch, InputError, sliding_windows
+from ingest.recordings import RecordingError, read_recording
 from recommender import Evaluator, Outcome, RecommenderConfig, Trigger, default_config
 from vagus.session._session import DeviceSession
+from vagus.session.errors import SessionFileError
 
 FEED_CHUNK = 256
 """Windows fed to the evaluator between two progress reports."""
@@ -55,3 +58,26 @@ def replay_beats(
         triggers=tuple(triggers),
         outcomes=tuple(outcomes),
     )
+
+
+def replay_file(
+    path: Path,
+    *,
+    window_s: float = 60.0,
+    step_s: float = 5.0,
+    rules: RecommenderConfig | None = None,
+    progress: Progress | None = None,
+) -> DeviceSession:
+    """Import a recording with `ingest.recordings.read_recording` and replay it.
+
+    A file that cannot be imported or computed raises `SessionFileError`
+    naming the file, the line (when known) and the reason.
+    """
+    try:
+        batch = read_recording(path)
+    except RecordingError as exc:
+        raise SessionFileError(path, exc.line or None, exc.reason) from exc
+    try:
+        return replay_beats(batch, window_s=window_s, step_s=step_s, rules=rules, progress=progress)
+    except InputError as exc:
+        raise SessionFileError(path, None, str(exc)) from exc

@@ -1,0 +1,56 @@
+"""``vagus report``: a self-contained HTML report of a session directory or a recording."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vagus import __version__
+from vagus.config import EngineSettings, load_config
+from vagus.errors import UserError
+from vagus.report import render_report
+from vagus.session import read_session, replay_file
+
+NAME = "report"
+HELP = "Write a self-contained HTML report of a session directory or a recording."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE|DIR, -o FILE, --config FILE."""
+    parser.add_argument(
+        "source", type=Path, metavar="FILE|DIR", help="session directory, or a recording"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="HTML",
+        help="where to write the page (default ./vagus-report-<name>.html)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="for a recording: take window_s and step_s from this config's [engine] table",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read (or replay) the session, render the page, write it."""
+    source: Path = args.source
+    if source.is_dir():
+        sessions = read_session(source)
+        name = source.resolve().name
+    else:
+        engine = load_config(args.config).engine if args.config else EngineSettings()
+        sessions = (replay_file(source, window_s=engine.window_s, step_s=engine.step_s),)
+        name = source.stem
+    if not sessions:
+        raise UserError(f"{source}: the session holds no devices")
+    output: Path = args.output or Path(f"vagus-report-{name}.html")
+    try:
+        output.write_text(render_report(sessions, title=name, version=__version__), "utf-8")
+    except OSError as exc:
+        raise UserError(f"{output}: cannot write: {exc.strerror}") from exc
+    print(f"{output}", flush=True)
+    return 0
