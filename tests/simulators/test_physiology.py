@@ -114,3 +114,18 @@ def test_two_hour_scenario_generates_well_under_a_second() -> None:
         simulate(scenario)
         best = min(best, time.perf_counter() - start)
     assert best < 0.5
+
+
+def test_hrv_engine_sees_every_stress_episode() -> None:
+    """hrv.sliding_windows on two_hours: stress > 50 in each stress episode, < 30 when calm."""
+    from hrv import sliding_windows
+
+    sim = simulate(load_scenario("two_hours"))
+    batch = sim.batch("d")
+    windows = sliding_windows(batch.rr_ms, t_s=batch.t_s, gap=batch.gap)
+    for i, state in enumerate(sim.segments.state):
+        inside = (windows.t_end_s > sim.segments.onset_s[i] + 90) & (
+            windows.t_end_s <= sim.segments.end_s[i]
+        )
+        stress = float(np.nanmean(windows.stress[inside]))
+        assert stress > 50 if state == "stress" else stress < 30, (i, state, stress)
