@@ -96,7 +96,7 @@ async def test_outage_spools_then_writes_back_in_order(tmp_path: Path) -> None:
     assert writer.spool.empty
     writer.stop()
     await task
-    assert writer.stats.points_spooled >= 25
+    assert writer.stats.points_spooled >= 20  # at least everything put while it had no answer
 
 
 async def test_refused_points_are_dead_lettered(tmp_path: Path) -> None:
