@@ -1,0 +1,1 @@
+"""Shipped scenario files (TOML), read by `simulators.load_scenario`."""
