@@ -79,10 +79,21 @@ class InfluxSettings(BaseModel):
             raise ValueError("must not be empty (leave it out for servers without auth)")
         return token
 
+    @field_validator("token_file")
+    @classmethod
+    def _check_token_file(cls, path: Path | None) -> Path | None:
+        if path is not None and not os.access(path.expanduser(), os.R_OK):
+            raise ValueError("must be a readable file whose first line is the token")
+        return path
+
     @model_validator(mode="before")
     @classmethod
     def _resolve_token(cls, data: Any, info: ValidationInfo) -> Any:
-        """Take the token from ``VAGUS_INFLUX_TOKEN`` or ``token_file`` when given."""
+        """Take the token from ``VAGUS_INFLUX_TOKEN`` or ``token_file`` when given.
+
+        An unreadable ``token_file`` is left to its field validator, so the
+        error names that key and never quotes the section (and its token).
+        """
         if not isinstance(data, dict):
             return data
         context = info.context or {}
@@ -90,12 +101,11 @@ class InfluxSettings(BaseModel):
         if environ.get(TOKEN_ENV):
             return {**data, "token": environ[TOKEN_ENV]}
         if data.get("token_file") is not None:
-            path = Path(str(data["token_file"])).expanduser()
             try:
-                lines = path.read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise ValueError(f"token_file {path}: cannot read ({exc.strerror})") from exc
-            return {**data, "token": lines[0].strip() if lines else ""}
+                text = Path(str(data["token_file"])).expanduser().read_text(encoding="utf-8")
+            except OSError:
+                return data
+            return {**data, "token": (text.splitlines() or [""])[0].strip()}
         return data
 
     @classmethod
@@ -105,9 +115,7 @@ class InfluxSettings(BaseModel):
             return cls.model_validate(dict(section), context={"environ": environ})
         except ValidationError as exc:
             error = exc.errors(include_url=False)[0]
-            key = ".".join(str(part) for part in error["loc"]) or "token_file"
-            value = {"token": "<secret>", "token_file": section.get("token_file")}.get(
-                key, error.get("input")
-            )
+            key = ".".join(str(part) for part in error["loc"])
+            value = "<secret>" if key == "token" else error.get("input")
             # Not chained: pydantic's message would quote the input, which may be the token.
             raise InfluxConfigError(key, value, error["msg"]) from None
