@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from dbus_fast import DBusError, Variant
 
@@ -70,11 +70,13 @@ class VirtualPeripheral:
     It advertises ``advertised_uuids`` (the Heart Rate service by default)
     while the adapter discovers, accepts ``Connect`` when reachable, then
     serves Heart Rate (0x180D), Battery (0x180F) and Device Information
-    (0x180A). Once a central first subscribes to Heart Rate Measurement,
-    ``notifications`` are played at ``speed`` times real time, like a strap
-    that was just put on; payloads falling due while the link is down or
-    nobody is subscribed are lost (counted in ``notifications_lost``), as
-    they would be over the air.
+    (0x180A). ``notifications`` are played at ``speed`` times real time:
+    with ``clock_starts="first_subscribe"`` the first payload goes out when a
+    central first subscribes to Heart Rate Measurement (a strap just put
+    on); with ``"hosted"`` the source's ``t_s = 0`` is the moment a running
+    FakeBluez hosts the strap (a strap worn all along, as in a scenario).
+    Payloads falling due while the link is down or nobody is subscribed are
+    lost (counted in ``notifications_lost``), as they would be over the air.
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class VirtualPeripheral:
         manufacturer_data: Mapping[int, bytes] | None = None,
         connect_delay_s: float = 0.05,
         reachable: bool = True,
+        clock_starts: Literal["first_subscribe", "hosted"] = "first_subscribe",
     ) -> None:
         if not _ADDRESS.fullmatch(address):
             raise PeripheralConfigError(
@@ -126,6 +129,7 @@ class VirtualPeripheral:
         self._connected = False
         self._connecting = False
         self._sessions: dict[str, set[str]] = {}  # characteristic path -> subscribed senders
+        self._clock_starts = clock_starts
         self._playing = False
         self._played = asyncio.Event()
 
@@ -193,6 +197,11 @@ class VirtualPeripheral:
     def attach(self, host: Host) -> None:
         """Start being hosted by ``host``."""
         self._host = host
+
+    def opened(self) -> None:
+        """The hosting FakeBluez is running: start a ``clock_starts="hosted"`` playback."""
+        if self._clock_starts == "hosted":
+            self._start_playback(origin_t_s=0.0)
 
     def detach(self) -> None:
         """Stop being hosted: the link drops and the device object goes away."""
@@ -339,10 +348,8 @@ class VirtualPeripheral:
         if not senders:
             self._tree.update(path, GATT_CHARACTERISTIC, {"Notifying": Variant("b", True)})
         senders.add(sender)
-        if path == self._paths.heart_rate_measurement and not self._playing:
-            self._playing = True
-            assert self._host is not None
-            self._host.spawn(self._play(), name=f"notifications[{self.address}]")
+        if path == self._paths.heart_rate_measurement:
+            self._start_playback(origin_t_s=None)
         return ("", [])
 
     def _stop_notify(self, path: str, sender: str) -> Reply:
@@ -361,9 +368,22 @@ class VirtualPeripheral:
             if path in self._tree:
                 self._tree.update(path, GATT_CHARACTERISTIC, {"Notifying": Variant("b", False)})
 
-    async def _play(self) -> None:
+    def _start_playback(self, *, origin_t_s: float | None) -> None:
+        if self._playing:
+            return
+        self._playing = True
+        assert self._host is not None
+        self._host.spawn(self._play(origin_t_s), name=f"notifications[{self.address}]")
+
+    async def _play(self, origin_t_s: float | None) -> None:
         loop = asyncio.get_running_loop()
-        await play(self._source, speed=self.speed, emit=self._notify, clock=loop.time)
+        await play(
+            self._source,
+            speed=self.speed,
+            emit=self._notify,
+            clock=loop.time,
+            origin_t_s=origin_t_s,
+        )
         self._played.set()
 
     def _notify(self, payload: bytes) -> None:

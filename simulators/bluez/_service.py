@@ -131,7 +131,9 @@ class FakeBluez:
             raise AlreadyHostedError(peripheral.address)
         self._peripherals[peripheral.address] = peripheral
         peripheral.attach(self)
-        self.announce(peripheral)
+        if self._bus is not None:
+            peripheral.opened()
+            self.announce(peripheral)
 
     def remove(self, peripheral: VirtualPeripheral) -> None:
         """Stop hosting ``peripheral``: its link drops and its device object is removed."""
@@ -154,6 +156,8 @@ class FakeBluez:
             await self._task_group.__aenter__()
             self._tree.add(self._adapter_path, {ADAPTER: self._adapter_properties()})
             await bus.request_name(BLUEZ_SERVICE)
+            for peripheral in self._peripherals.values():
+                peripheral.opened()
         except BaseException:
             bus.disconnect()
             self._bus = None

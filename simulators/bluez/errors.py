@@ -7,8 +7,10 @@ real BlueZ sends, so bleak turns them into its own exceptions.
 
 from __future__ import annotations
 
+from simulators.errors import SimulatorError
 
-class FakeBluezError(Exception):
+
+class FakeBluezError(SimulatorError):
     """Root of the fake BlueZ's errors."""
 
 
