@@ -238,6 +238,16 @@ class VictoriaMetrics(Server):
     def ready(self) -> bool:
         return http_ok(f"{self.url}/health")
 
+    def delete_all(self) -> None:
+        """Delete every series, so a test starts from an empty store."""
+        import urllib.parse
+
+        query = urllib.parse.urlencode({"match[]": '{__name__!=""}'})
+        with urllib.request.urlopen(
+            f"{self.url}/api/v1/admin/tsdb/delete_series?{query}", timeout=10
+        ):
+            pass
+
     def export(self, match: str = '{__name__!=""}') -> list[dict[str, object]]:
         """Every stored series matching ``match``, as /api/v1/export's JSON lines."""
         import json

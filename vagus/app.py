@@ -46,11 +46,12 @@ def simulated_sources(config: Config, *, start_t_s: float) -> dict[str, SourceFa
     if sim is None:
         return {}
     scenario = load_scenario(sim.scenario)
+    seed = scenario.seed if sim.seed is None else sim.seed
     sources: dict[str, SourceFactory] = {}
     for i in range(sim.devices):
         device = scenario.device.name if sim.devices == 1 else f"{scenario.device.name}-{i + 1}"
         strap = VirtualStrap.from_scenario(
-            scenario, start_t_s=start_t_s, speed=sim.speed, seed=sim.seed + i, device=device
+            scenario, start_t_s=start_t_s, speed=sim.speed, seed=seed + i, device=device
         )
         sources[device] = functools.partial(play_virtual_strap, strap)
     return sources

@@ -68,7 +68,7 @@ class SimulatedSource(Section):
     speed: Annotated[float, Field(gt=0, le=1000)] | None = Field(
         None, description="times real time; default: the scenario's own speed"
     )
-    seed: int = 1
+    seed: int | None = Field(None, description="device n plays seed + n; default: the scenario's")
 
 
 class MqttBeatsSource(Section):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -70,8 +71,9 @@ def plain_line(view: DeviceView) -> str:
     w = view.window
     if w is None:
         return f"{view.device}: {view.connection}"
+    clock = dt.datetime.fromtimestamp(w.t_end_s)
     return (
-        f"{view.device}: t={w.t_end_s:.0f}s HR={_fmt(w.hr_bpm, '.0f')} "
+        f"{view.device}: {clock:%H:%M:%S} HR={_fmt(w.hr_bpm, '.0f')} "
         f"RMSSD={_fmt(w.rmssd_ms, '.1f')}ms stress={_fmt(w.stress, '.0f')} quality={w.quality}"
     )
 

@@ -43,15 +43,21 @@ async def pump_notifications(
     """Decode and time a strap's notifications and put its beats into ``inbox`` until closed."""
     clock = BeatClock(device)
     rr_missing = False
+    first_s: float | None = None
     async for timed in timed_notifications(queue, clock, counters):
         if len(timed.beats):
             await inbox.put(timed.beats)
-        if timed.hrv_unavailable != rr_missing and len(timed.hr):
-            rr_missing = timed.hrv_unavailable
+        if not len(timed.hr):
+            continue
+        now_s = float(timed.hr.t_s[-1])
+        first_s = now_s if first_s is None else first_s
+        # A strap's first notifications often carry no RR yet: not a verdict until max_silence_s.
+        missing = timed.hrv_unavailable and now_s - first_s > clock.max_silence_s
+        if missing != rr_missing:
+            rr_missing = missing
             note = NO_RR_MESSAGE if rr_missing else None
-            t_s = float(timed.hr.t_s[-1])
             await inbox.put(
-                DeviceStatus(device=device, t_s=t_s, connected=True, link="streaming", note=note)
+                DeviceStatus(device=device, t_s=now_s, connected=True, link="streaming", note=note)
             )
 
 
