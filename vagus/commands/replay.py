@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vagus.config import EngineSettings, load_config
+from vagus.config import Config, load_config
 from vagus.session import DeviceSession, replay_file, write_session
 from vagus.session import Progress as ProgressCallback
 
@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config",
         type=Path,
         metavar="FILE",
-        help="take window_s and step_s from this config's [engine] table",
+        help="take [engine] windows and [[rules]] from this config (default: built-in defaults)",
     )
 
 
@@ -83,11 +83,16 @@ def summary_line(file: Path, session: DeviceSession, directory: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Replay every file; a bad file stops with a one-line error (exit 2)."""
-    engine = load_config(args.config).engine if args.config else EngineSettings()
+    config = load_config(args.config) if args.config else Config()
+    engine = config.engine
     for file, directory in zip(args.files, output_dirs(args.files, args.out), strict=True):
         with _progress_bar(file.name) as progress:
             session = replay_file(
-                file, window_s=engine.window_s, step_s=engine.step_s, progress=progress
+                file,
+                window_s=engine.window_s,
+                step_s=engine.step_s,
+                rules=config.recommender,
+                progress=progress,
             )
         write_session(directory, [session])
         print(summary_line(file, session, directory), flush=True)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from vagus import __version__
-from vagus.config import EngineSettings, load_config
+from vagus.config import Config, load_config
 from vagus.errors import UserError
 from vagus.report import render_report
 from vagus.session import read_session, replay_file
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config",
         type=Path,
         metavar="FILE",
-        help="for a recording: take window_s and step_s from this config's [engine] table",
+        help="for a recording: take [engine] windows and [[rules]] from this config",
     )
 
 
@@ -42,8 +42,13 @@ def run(args: argparse.Namespace) -> int:
         sessions = read_session(source)
         name = source.resolve().name
     else:
-        engine = load_config(args.config).engine if args.config else EngineSettings()
-        sessions = (replay_file(source, window_s=engine.window_s, step_s=engine.step_s),)
+        config = load_config(args.config) if args.config else Config()
+        engine = config.engine
+        sessions = (
+            replay_file(
+                source, window_s=engine.window_s, step_s=engine.step_s, rules=config.recommender
+            ),
+        )
         name = source.stem
     if not sessions:
         raise UserError(f"{source}: the session holds no devices")
