@@ -14,7 +14,7 @@ when the process stops. Here a batch is, at every moment, in memory
 (at most ``flush_interval_s`` old), acknowledged by the server, or fsync'd
 in the spool.
 
-Outages: a write that fails with no answer, 5xx, 401/403, 408 or 429 sends
+Outages: a write that fails with no answer, 5xx, 401/403/404, 408 or 429 sends
 its batch to the spool; from then on every batch is appended to the spool,
 and the spool is written back oldest first after a jittered exponential
 backoff, until it is empty again. Other 4xx answers mean the points are
