@@ -3,6 +3,7 @@
 from hrv._artifacts import correct as correct_artifacts
 from hrv._batch import sliding_windows
 from hrv._records import BeatBatch, BoolArray, FloatArray, Quality, WindowMetrics
+from hrv._stream import StreamEngine
 from hrv._stress import Baseline, BaselineRule
 from hrv._table import METRIC_COLUMNS, WindowTable
 from hrv._windows import QualityRule
@@ -19,6 +20,7 @@ __all__ = [
     "InputError",
     "Quality",
     "QualityRule",
+    "StreamEngine",
     "UnknownDeviceError",
     "WindowMetrics",
     "WindowTable",

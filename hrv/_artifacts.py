@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from hrv._metrics import UNITS_PER_MS, quantize_rr
 from hrv._records import BoolArray, FloatArray
 
 IntArray = NDArray[np.int64]
@@ -257,8 +258,12 @@ def decide(seg: Segments) -> Decided:
 
 
 def correct(rr_ms: FloatArray, gap: BoolArray | None = None) -> tuple[FloatArray, BoolArray]:
-    """Corrected RR (ms) and artifact flags of one whole recording, as `sliding_windows` uses."""
-    rr_ms = np.ascontiguousarray(rr_ms, dtype=np.float64)
+    """Corrected RR (ms) and artifact flags of one whole recording, as `sliding_windows` uses.
+
+    Detection runs on the RR as the metrics see them: on the 1/1024 ms grid,
+    clipped to [200, 3000] ms (`hrv._metrics.quantize_rr`).
+    """
+    rr_ms = quantize_rr(np.ascontiguousarray(rr_ms, dtype=np.float64)) / float(UNITS_PER_MS)
     n = rr_ms.size
     gap = np.zeros(n, np.bool_) if gap is None else np.ascontiguousarray(gap, np.bool_)
     one = np.array([0], np.int64)

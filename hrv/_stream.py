@@ -1,0 +1,432 @@
+"""The streaming face: many devices' beats in, each window out once its beats are decided.
+
+State is columnar: one row per device in fixed-width ring buffers (beat time,
+raw and corrected RR on the 1/1024 ms grid, the artifact detector's mRR,
+gap/artifact bits) and one array per scalar (beats received and decided,
+next window, detector thresholds, baseline sums). A push appends beats,
+decides the artifact blocks whose lookahead is in (`hrv._artifacts`), and
+computes the due windows with the same `hrv._core.compute_windows` the batch
+face uses, so pushing a recording in any chunks and then `flush` gives
+exactly `hrv.sliding_windows` of it. A window ending at ``T`` is due once a
+beat after ``T`` has been decided, i.e. at most one artifact block (8 beats)
+plus 5 beats of lookahead after its end. Large pushes are processed in
+rounds of at most ``round_beats`` beats per device, which bounds the rings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hrv._artifacts import BLOCK, HISTORY, LOOKAHEAD, Segments, decide
+from hrv._batch import DEFAULT_BASELINE, DEFAULT_QUALITY, check_settings
+from hrv._core import BaselineSums, Beats, Windows, compute_windows
+from hrv._metrics import UNITS_PER_MS, quantize_rr
+from hrv._records import BeatBatch, BoolArray, FloatArray, WindowMetrics
+from hrv._stress import Baseline, BaselineRule, from_sums, to_sums
+from hrv._table import WindowTable
+from hrv._windows import QualityRule
+from hrv.errors import InputError, UnknownDeviceError
+
+IntArray = NDArray[np.int64]
+_GAP = np.uint8(1)
+_ARTIFACT = np.uint8(2)
+
+
+def _ranges(start: IntArray, stop: IntArray) -> tuple[IntArray, IntArray]:
+    """Row number and value of every integer in the ranges ``[start, stop)``, row by row."""
+    n = np.maximum(stop - start, 0)
+    row = np.repeat(np.arange(n.size, dtype=np.int64), n)
+    first = np.zeros(n.size, np.int64)
+    np.cumsum(n[:-1], out=first[1:])
+    return row, np.arange(int(n.sum()), dtype=np.int64) - np.repeat(first - start, n)
+
+
+def _count_le(seg_t: IntArray, t: FloatArray, seg_q: IntArray, q: FloatArray) -> IntArray:
+    """For each query, how many beats of segments before or at its own have ``t <= q``.
+
+    Beats are sorted by (segment, time); the result indexes them flat, like
+    ``np.searchsorted(t, q, side="right")`` does within one segment. Pure
+    comparisons (a lexsort), so it agrees with the batch face's searchsorted.
+    """
+    seg = np.concatenate([seg_t, seg_q])
+    val = np.concatenate([t, q])
+    is_query = np.concatenate([np.zeros(t.size, np.int8), np.ones(q.size, np.int8)])
+    order = np.lexsort((is_query, val, seg))
+    beats_before = np.cumsum(is_query[order] == 0)
+    out = np.empty(q.size, np.int64)
+    where = order >= t.size
+    out[order[where] - t.size] = beats_before[where]
+    return out
+
+
+class StreamEngine:
+    """Sliding-window HRV for many devices at once, exactly equal to `sliding_windows`.
+
+    ``push`` takes one device's `BeatBatch` and returns its due windows as
+    records; ``push_columns`` takes beats of many devices as columns (device
+    numbers from ``register``) and returns a `WindowTable` whose
+    ``device_idx`` are those numbers. ``flush`` ends a device's recording:
+    it decides the last beats and emits the last windows, as the batch face
+    does at a recording's end, and keeps only the device's baseline.
+    """
+
+    _n_total: IntArray
+    _n_decided: IntArray
+    _m_next: IntArray
+    _keep_k: IntArray
+    _th_block: IntArray
+    _th1: FloatArray
+    _th2: FloatArray
+    _extra_before: BoolArray
+    _weight: FloatArray
+    _ln_sum: FloatArray
+    _hr_sum: FloatArray
+    _t: FloatArray
+    _raw: NDArray[np.int32]
+    _rr: NDArray[np.int32]
+    _mrr: FloatArray
+    _flags: NDArray[np.uint8]
+    _cap_used: int
+
+    def __init__(
+        self,
+        *,
+        window_s: float = 60.0,
+        step_s: float = 5.0,
+        correct_artifacts: bool = True,
+        quality: QualityRule = DEFAULT_QUALITY,
+        baseline_rule: BaselineRule = DEFAULT_BASELINE,
+        round_beats: int = 64,
+        capacity: int = 64,
+    ) -> None:
+        check_settings(window_s, step_s)
+        self.window_s = window_s
+        self.step_s = step_s
+        self.correct_artifacts = correct_artifacts
+        self.quality = quality
+        self.baseline_rule = baseline_rule
+        self.round_beats = round_beats
+        self._names: list[str] = []
+        self._rows: dict[str, int] = {}
+        self._cap = capacity
+        self._cap_used = 0
+        self._alloc(0, 0)
+
+    # -- state ---------------------------------------------------------------
+
+    def _alloc(self, n_rows: int, n_keep: int) -> None:
+        """(Re)allocate per-device arrays for ``n_rows`` devices, keeping the first ``n_keep``."""
+        old = self.__dict__.copy()
+
+        def grow(name: str, dtype: type, fill: float) -> None:
+            arr: NDArray[Any] = np.full(n_rows, fill, dtype=dtype)
+            if n_keep:
+                arr[:n_keep] = old[name][:n_keep]
+            setattr(self, name, arr)
+
+        for name in ("n_total", "n_decided", "m_next", "keep_k", "th_block"):
+            grow("_" + name, np.int64, -1 if name in ("m_next", "th_block") else 0)
+        for name in ("th1", "th2"):
+            grow("_" + name, np.float64, 0.0)
+        grow("_extra_before", np.bool_, False)
+        weight, ln_sum, hr_sum = to_sums(self.baseline_rule.prior, self.step_s)
+        grow("_weight", np.float64, weight)
+        grow("_ln_sum", np.float64, ln_sum)
+        grow("_hr_sum", np.float64, hr_sum)
+        self._ring_alloc(n_rows, self._cap, n_keep, old)
+
+    def _ring_alloc(self, n_rows: int, cap: int, n_keep: int, old: dict[str, Any]) -> None:
+        """Ring buffers of ``cap`` beats per device; live beats of kept rows move over."""
+        specs = (("_t", np.float64), ("_raw", np.int32), ("_rr", np.int32), ("_mrr", np.float64))
+        fresh: dict[str, NDArray[Any]] = {
+            name: np.zeros((n_rows, cap), dtype) for name, dtype in specs
+        }
+        fresh["_flags"] = np.zeros((n_rows, cap), np.uint8)
+        old_cap = self._cap_used
+        if n_keep and old_cap:
+            total = self._n_total[:n_keep]
+            rows = np.repeat(np.arange(n_keep), old_cap)
+            k = np.repeat(total, old_cap) - old_cap + np.tile(np.arange(old_cap), n_keep)
+            live = k >= 0
+            for name, arr in fresh.items():
+                src = old[name]
+                arr[rows[live], k[live] % cap] = src[rows[live], k[live] % old_cap]
+        for name, arr in fresh.items():
+            setattr(self, name, arr)
+        self._cap_used = cap
+
+    def register(self, devices: str | list[str]) -> IntArray:
+        """Device numbers of ``devices`` (new devices get the next numbers)."""
+        names = [devices] if isinstance(devices, str) else devices
+        new = [name for name in dict.fromkeys(names) if name not in self._rows]
+        if new:
+            n_keep = len(self._names)
+            for name in new:
+                self._rows[name] = len(self._names)
+                self._names.append(name)
+            self._alloc(len(self._names), n_keep)
+        return np.array([self._rows[name] for name in names], np.int64)
+
+    @property
+    def devices(self) -> list[str]:
+        """Device names by device number."""
+        return list(self._names)
+
+    def _row(self, device: str) -> int:
+        try:
+            return self._rows[device]
+        except KeyError as exc:
+            raise UnknownDeviceError(device) from exc
+
+    def baseline(self, device: str) -> Baseline:
+        """The device's current baseline (the prior for a device not yet seen)."""
+        if device not in self._rows:
+            return self.baseline_rule.prior
+        r = self._rows[device]
+        return from_sums(
+            float(self._weight[r]), float(self._ln_sum[r]), float(self._hr_sum[r]), self.step_s
+        )
+
+    def baselines(self) -> dict[str, Baseline]:
+        """Every known device's current baseline, for persisting."""
+        return {name: self.baseline(name) for name in self._names}
+
+    def set_baseline(self, device: str, baseline: Baseline) -> None:
+        """Start ``device`` from a stored baseline (e.g. after a restart)."""
+        r = int(self.register(device)[0])
+        self._weight[r], self._ln_sum[r], self._hr_sum[r] = to_sums(baseline, self.step_s)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the per-device arrays (rings included)."""
+        return sum(
+            v.nbytes
+            for k, v in self.__dict__.items()
+            if k.startswith("_") and isinstance(v, np.ndarray)
+        )
+
+    # -- pushing ---------------------------------------------------------------
+
+    def push(self, batch: BeatBatch) -> list[WindowMetrics]:
+        """Beats of one device in; the windows they completed out, oldest first."""
+        row = int(self.register(batch.device)[0])
+        table = self.push_columns(
+            np.full(len(batch), row, np.int64), batch.t_s, batch.rr_ms, batch.gap
+        )
+        return list(table.records(self._names))
+
+    def push_columns(
+        self,
+        device_idx: IntArray,
+        t_s: FloatArray,
+        rr_ms: FloatArray,
+        gap: BoolArray | None = None,
+    ) -> WindowTable:
+        """Beats of many devices (numbers from `register`, oldest first per device) in."""
+        dev = np.ascontiguousarray(device_idx, np.int64)
+        t = np.ascontiguousarray(t_s, np.float64)
+        rr = np.ascontiguousarray(rr_ms, np.float64)
+        flags = np.zeros(t.size, np.bool_) if gap is None else np.ascontiguousarray(gap, np.bool_)
+        self._check(dev, t, rr, flags)
+        order = np.argsort(dev, kind="stable")
+        dev, t, rr, flags = dev[order], t[order], rr[order], flags[order]
+        counts = np.bincount(dev, minlength=len(self._names))
+        first = np.zeros(counts.size, np.int64)
+        np.cumsum(counts[:-1], out=first[1:])
+        rank = np.arange(dev.size) - first[dev]
+        tables = []
+        for r in range(0, int(counts.max()) if dev.size else 0, self.round_beats):
+            now = (rank >= r) & (rank < r + self.round_beats)
+            self._append(dev[now], t[now], rr[now], flags[now])
+            touched = np.unique(dev[now])
+            tables.append(self._advance(touched, final=False))
+        return WindowTable.concat(tables) if tables else self._advance(np.zeros(0, np.int64), False)
+
+    def flush(self, device: str) -> list[WindowMetrics]:
+        """End ``device``'s recording: its last windows out; its baseline is kept."""
+        r = self._row(device)
+        table = self._advance(np.array([r], np.int64), final=True)
+        for name in ("_n_total", "_n_decided", "_keep_k"):
+            getattr(self, name)[r] = 0
+        self._m_next[r] = -1
+        self._th_block[r] = -1
+        self._extra_before[r] = False
+        return list(table.records(self._names))
+
+    def _check(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
+        if not (dev.ndim == t.ndim == rr.ndim == gap.ndim == 1):
+            raise InputError("t_s", "columns must be one-dimensional")
+        if not (dev.size == t.size == rr.size == gap.size):
+            raise InputError("t_s", "columns must have one length")
+        if dev.size and (dev.min() < 0 or dev.max() >= len(self._names)):
+            raise InputError("device_idx", "unknown device number; use register()")
+        if not (np.isfinite(t).all() and np.isfinite(rr).all() and (rr > 0).all()):
+            raise InputError("rr_ms", "beat times and RR must be finite, RR > 0 ms")
+        order = np.argsort(dev, kind="stable")
+        d, tt = dev[order], t[order]
+        same = d[1:] == d[:-1]
+        rows = np.unique(d)
+        has_prev = self._n_total[rows] > 0
+        last_t = self._t[rows, (self._n_total[rows] - 1) % self._cap_used]
+        firsts = np.searchsorted(d, rows)
+        if (same & (np.diff(tt) <= 0)).any() or (has_prev & (tt[firsts] <= last_t)).any():
+            raise InputError("t_s", "beat times of a device must rise strictly")
+
+    def _append(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
+        """Put beats into the rings (growing them if a device would overrun its window)."""
+        counts = np.bincount(dev, minlength=len(self._names))
+        keep_from = np.minimum(self._keep_k, np.maximum(self._n_decided - HISTORY, 0))
+        need = int((self._n_total + counts - keep_from).max()) if dev.size else 0
+        if need > self._cap_used:
+            self._cap = 1 << (need - 1).bit_length()
+            self._ring_alloc(len(self._names), self._cap, len(self._names), self.__dict__.copy())
+        first = np.zeros(counts.size, np.int64)
+        np.cumsum(counts[:-1], out=first[1:])
+        k = self._n_total[dev] + np.arange(dev.size) - first[dev]
+        pos = k % self._cap_used
+        starting = self._m_next[dev] < 0
+        if starting.any():
+            rows, at = np.unique(dev[starting], return_index=True)
+            self._m_next[rows] = np.ceil(t[starting][at] / self.step_s).astype(np.int64)
+        self._t[dev, pos] = t
+        raw = quantize_rr(rr)
+        self._raw[dev, pos] = raw
+        self._rr[dev, pos] = raw
+        self._flags[dev, pos] = np.where(gap, _GAP, np.uint8(0))
+        self._mrr[dev, pos] = 0.0
+        self._n_total += counts
+
+    def _decide(self, rows: IntArray, final: bool) -> None:
+        """Run the artifact stage on the rows whose next block (or, final, all) is decidable."""
+        k_last = self._n_total[rows] - 1
+        block_end = (self._n_decided[rows] // BLOCK) * BLOCK + BLOCK - 1
+        ready = (self._n_decided[rows] < self._n_total[rows]) & (
+            final | (block_end + LOOKAHEAD <= k_last)
+        )
+        rows = rows[ready]
+        if rows.size == 0:
+            return
+        if not self.correct_artifacts:
+            self._n_decided[rows] = self._n_total[rows]
+            return
+        start_k = np.maximum(self._n_decided[rows] - HISTORY, 0)
+        seg_of, k = _ranges(start_k, self._n_total[rows])
+        dev = rows[seg_of]
+        pos = k % self._cap_used
+        lengths = self._n_total[rows] - start_k
+        start = np.zeros(rows.size, np.int64)
+        np.cumsum(lengths[:-1], out=start[1:])
+        seg = Segments(
+            rr_ms=self._raw[dev, pos] / float(UNITS_PER_MS),
+            gap=(self._flags[dev, pos] & _GAP) > 0,
+            k=k,
+            mrr_ms=self._mrr[dev, pos],
+            start=start,
+            stop=start + lengths,
+            done=self._n_decided[rows] - start_k,
+            final=np.full(rows.size, final),
+            extra_before=self._extra_before[rows],
+            th_block=self._th_block[rows],
+            th1=self._th1[rows],
+            th2=self._th2[rows],
+        )
+        out = decide(seg)
+        d_dev, d_pos = dev[out.index], pos[out.index]
+        self._rr[d_dev, d_pos] = quantize_rr(out.rr_ms)
+        self._flags[d_dev, d_pos] |= np.where(out.artifact, _ARTIFACT, np.uint8(0))
+        self._mrr[d_dev, d_pos] = out.mrr_ms
+        self._n_decided[rows] += np.bincount(out.segment, minlength=rows.size)
+        last = np.full(rows.size, -1, np.int64)
+        last[out.segment] = np.arange(out.index.size)
+        got = last >= 0
+        self._extra_before[rows[got]] = out.extra[last[got]]
+        self._th_block[rows] = out.th_block
+        self._th1[rows] = out.th1
+        self._th2[rows] = out.th2
+
+    def _advance(self, rows: IntArray, final: bool) -> WindowTable:
+        """Decide what can be decided on ``rows``, then compute their due windows."""
+        self._decide(rows, final)
+        rows = rows[(self._n_decided[rows] > 0) & (self._m_next[rows] >= 0)]
+        decided = self._n_decided[rows]
+        total = self._n_total[rows]
+        # All beats decided: windows up to the last beat (as the batch face);
+        # otherwise only windows ending before the first undecided beat.
+        t_last = self._t[rows, (decided - 1) % self._cap_used]
+        m_all = np.floor(t_last / self.step_s).astype(np.int64)
+        t_open = self._t[rows, decided % self._cap_used]
+        m_open = np.ceil(t_open / self.step_s).astype(np.int64) - 1
+        m_open -= (m_open * self.step_s >= t_open).astype(np.int64)
+        m_max = np.where(decided < total, m_open, m_all)
+        due = m_max >= self._m_next[rows]
+        rows, m_max = rows[due], m_max[due]
+        if rows.size == 0:
+            return _empty_table()
+        win_row, m = _ranges(self._m_next[rows], m_max + 1)
+        t_end = m.astype(np.float64) * self.step_s
+        seg_of, k = _ranges(self._keep_k[rows], self._n_decided[rows])
+        dev = rows[seg_of]
+        pos = k % self._cap_used
+        flags = self._flags[dev, pos]
+        beat_t = self._t[dev, pos]
+        lo = _count_le(seg_of, beat_t, win_row, t_end - self.window_s)
+        hi = _count_le(seg_of, beat_t, win_row, t_end)
+        table, after = compute_windows(
+            Beats(
+                rr_u=self._rr[dev, pos].astype(np.int64),
+                raw_u=self._raw[dev, pos].astype(np.int64),
+                gap=(flags & _GAP) > 0,
+                artifact=(flags & _ARTIFACT) > 0,
+            ),
+            Windows(row=win_row, t_end_s=t_end, lo=lo, hi=hi),
+            window_s=self.window_s,
+            step_s=self.step_s,
+            quality=self.quality,
+            baseline=self.baseline_rule,
+            sums=BaselineSums(
+                weight=self._weight[rows], ln_sum=self._ln_sum[rows], hr_sum=self._hr_sum[rows]
+            ),
+        )
+        self._weight[rows], self._ln_sum[rows], self._hr_sum[rows] = (
+            after.weight,
+            after.ln_sum,
+            after.hr_sum,
+        )
+        self._m_next[rows] = m_max + 1
+        last_lo = np.zeros(rows.size, np.int64)
+        last_lo[win_row] = lo  # windows are in order: the last write per row wins
+        seg_first = np.searchsorted(seg_of, np.arange(rows.size))
+        self._keep_k[rows] = self._keep_k[rows] + (last_lo - seg_first)
+        return _with_devices(table, rows[win_row])
+
+
+def _empty_table() -> WindowTable:
+    nan = np.zeros(0)
+    return WindowTable(
+        device_idx=np.zeros(0, np.int64),
+        t_end_s=nan,
+        n_beats=np.zeros(0, np.int64),
+        mean_rr_ms=nan,
+        hr_bpm=nan,
+        rmssd_ms=nan,
+        ln_rmssd=nan,
+        sdnn_ms=nan,
+        pnn50_pct=nan,
+        sd1_ms=nan,
+        sd2_ms=nan,
+        stress_index=nan,
+        stress=nan,
+        artifact_pct=nan,
+        quality=np.zeros(0, "<U13"),
+        baseline_ln_rmssd=nan,
+        baseline_hr_bpm=nan,
+        ln_rmssd_z=nan,
+        hr_z=nan,
+    )
+
+
+def _with_devices(table: WindowTable, device_idx: IntArray) -> WindowTable:
+    return dataclasses.replace(table, device_idx=device_idx)

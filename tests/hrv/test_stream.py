@@ -1,0 +1,144 @@
+"""The stream engine against the batch face: same windows, bit for bit, however beats arrive."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hrv
+from simulators import load_scenario, simulate
+
+
+def _session(seed: int, seconds: float = 420.0) -> hrv.BeatBatch:
+    scenario = load_scenario("workday")
+    spec = scenario.artifacts.model_copy(update={"rate": 0.03})
+    sim = simulate(scenario.model_copy(update={"artifacts": spec}), seed=seed, until_s=seconds)
+    return sim.batch(f"strap-{seed}", start_t_s=1.7e9 + seed)
+
+
+def _assert_same(got: list[hrv.WindowMetrics], want: hrv.WindowTable, device: str) -> None:
+    expected = list(want.records(device))
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        assert repr(a) == repr(b)  # repr of floats round-trips: equal bits, NaN included
+
+
+def _batch_of(beats: hrv.BeatBatch, **kwargs: object) -> hrv.WindowTable:
+    return hrv.sliding_windows(beats.rr_ms, t_s=beats.t_s, gap=beats.gap, **kwargs)  # type: ignore[arg-type]
+
+
+SESSIONS = [_session(seed) for seed in (1, 2, 3)]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.integers(0, len(SESSIONS) - 1),
+    cuts=st.lists(st.integers(1, 120), min_size=1, max_size=40),
+)
+def test_any_chunking_gives_the_batch_result(which: int, cuts: list[int]) -> None:
+    """Pushing a recording in arbitrary chunks, then flushing, equals `sliding_windows`."""
+    beats = SESSIONS[which]
+    engine = hrv.StreamEngine()
+    got: list[hrv.WindowMetrics] = []
+    i = 0
+    sizes = iter(cuts * (len(beats) // len(cuts) + 1))
+    while i < len(beats):
+        j = i + next(sizes)
+        got += engine.push(
+            hrv.BeatBatch(
+                device=beats.device, t_s=beats.t_s[i:j], rr_ms=beats.rr_ms[i:j], gap=beats.gap[i:j]
+            )
+        )
+        i = j
+    got += engine.flush(beats.device)
+    _assert_same(got, _batch_of(beats), beats.device)
+
+
+def test_beat_by_beat_with_five_minute_windows() -> None:
+    """One beat per push with 5-minute windows still equals the batch face."""
+    beats = SESSIONS[0]
+    engine = hrv.StreamEngine(window_s=300.0, step_s=10.0)
+    got: list[hrv.WindowMetrics] = []
+    for i in range(len(beats)):
+        got += engine.push(
+            hrv.BeatBatch(device="x", t_s=beats.t_s[i : i + 1], rr_ms=beats.rr_ms[i : i + 1])
+        )
+    got += engine.flush("x")
+    table = hrv.sliding_windows(beats.rr_ms, t_s=beats.t_s, window_s=300.0, step_s=10.0)
+    _assert_same(got, table, "x")
+
+
+@pytest.mark.parametrize("correct", [True, False])
+def test_interleaved_fleet_equals_batch_per_device(correct: bool) -> None:
+    """Three devices pushed together in columnar rounds each equal their own batch result."""
+    engine = hrv.StreamEngine(correct_artifacts=correct)
+    rows = engine.register([b.device for b in SESSIONS])
+    parts: list[hrv.WindowTable] = []
+    # Round by round: every device sends its beats of the next 3 seconds.
+    t0 = min(float(b.t_s[0]) - int(b.device[-1]) for b in SESSIONS)
+    for start in np.arange(0.0, 500.0, 3.0):
+        dev, t, rr, gap = [], [], [], []
+        for row, b in zip(rows, SESSIONS, strict=True):
+            rel = b.t_s - int(b.device[-1]) - t0
+            now = (rel >= start) & (rel < start + 3.0)
+            dev.append(np.full(int(now.sum()), row))
+            t.append(b.t_s[now])
+            rr.append(b.rr_ms[now])
+            gap.append(b.gap[now])
+        parts.append(
+            engine.push_columns(
+                np.concatenate(dev), np.concatenate(t), np.concatenate(rr), np.concatenate(gap)
+            )
+        )
+    table = hrv.WindowTable.concat(parts)
+    for row, b in zip(rows, SESSIONS, strict=True):
+        mine = table.take(np.flatnonzero(table.device_idx == row))
+        got = list(mine.records(b.device)) + engine.flush(b.device)
+        _assert_same(got, _batch_of(b, correct_artifacts=correct), b.device)
+
+
+def test_windows_come_out_soon_after_their_end() -> None:
+    """A window is emitted at most 8 + 5 beats after the last beat at or before its end."""
+    beats = SESSIONS[1]
+    engine = hrv.StreamEngine()
+    lag = []
+    for i in range(len(beats)):
+        for w in engine.push(
+            hrv.BeatBatch(device="d", t_s=beats.t_s[i : i + 1], rr_ms=beats.rr_ms[i : i + 1])
+        ):
+            last_in = int(np.searchsorted(beats.t_s, w.t_end_s, side="right")) - 1
+            lag.append(i - last_in)
+    assert lag
+    assert max(lag) <= 13
+
+
+def test_baselines_export_and_import() -> None:
+    """A baseline set on a fresh engine is what it reports and what scores start from."""
+    engine = hrv.StreamEngine()
+    stored = hrv.Baseline(ln_rmssd=3.9, hr_bpm=58.0, weight_s=7200.0)
+    engine.set_baseline("p", stored)
+    now = engine.baseline("p")
+    assert (now.ln_rmssd, now.hr_bpm, now.weight_s) == pytest.approx((3.9, 58.0, 7200.0))
+    beats = SESSIONS[2]
+    got = engine.push(hrv.BeatBatch(device="p", t_s=beats.t_s, rr_ms=beats.rr_ms))
+    got += engine.flush("p")
+    batch = hrv.sliding_windows(beats.rr_ms, t_s=beats.t_s, baseline=stored)
+    _assert_same(got, batch, "p")
+    assert engine.baselines()["p"] == batch.baselines[0]
+
+
+def test_out_of_order_beats_are_refused() -> None:
+    """Beat times that do not rise past the device's last beat raise `InputError`."""
+    engine = hrv.StreamEngine()
+    engine.push(hrv.BeatBatch(device="d", t_s=np.array([1.0, 2.0]), rr_ms=np.array([1e3, 1e3])))
+    with pytest.raises(hrv.InputError):
+        engine.push(hrv.BeatBatch(device="d", t_s=np.array([2.0]), rr_ms=np.array([1e3])))
+
+
+def test_flush_of_unknown_device_names_it() -> None:
+    """Flushing a device never seen raises `UnknownDeviceError` carrying the name."""
+    with pytest.raises(hrv.UnknownDeviceError) as info:
+        hrv.StreamEngine().flush("nobody")
+    assert info.value.device == "nobody"
