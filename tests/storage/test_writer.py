@@ -7,6 +7,7 @@ on demand; the same behaviour against a real server is in test_victoria.py.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,6 +22,7 @@ class ScriptedSender:
         self.failure: WriteError | None = None
         self.attempts = 0
         self.closed = False
+        self.delay_s = 0.0
 
     def fail(self, status: int | None) -> None:
         """Fail every write from now on as a server answering ``status`` would (None: no answer)."""
@@ -28,6 +30,7 @@ class ScriptedSender:
 
     def send(self, lines: Sequence[str]) -> None:
         self.attempts += 1
+        time.sleep(self.delay_s)  # runs in the writer's worker thread, like a slow server
         if self.failure is not None:
             raise self.failure
         self.batches.append(list(lines))
@@ -136,6 +139,21 @@ async def test_cancel_spools_pending_and_restart_resumes(tmp_path: Path) -> None
     restarted.stop()
     await task
     assert revived.lines == [f"m v={i} {i}" for i in range(10)]
+
+
+async def test_cancel_during_a_write_spools_that_batch(tmp_path: Path) -> None:
+    """A batch whose write is under way when the task is cancelled is kept in the spool."""
+    slow = ScriptedSender()
+    slow.delay_s = 0.5
+    writer = InfluxWriter(settings(tmp_path), sender=slow)
+    task = asyncio.create_task(writer.run())
+    writer.put_lines(["m v=1 1", "m v=2 2", "m v=3 3"])
+    await until(lambda: slow.attempts == 1)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    chunk = writer.spool.peek(10)
+    assert chunk is not None
+    assert chunk.lines == ["m v=1 1", "m v=2 2", "m v=3 3"]
 
 
 async def test_full_queue_overflows_to_the_spool(tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ its batch to the spool; from then on every batch is appended to the spool,
 and the spool is written back oldest first after a jittered exponential
 backoff, until it is empty again. Other 4xx answers mean the points are
 refused: they go to the dead-letter file (see `vagus.influx.spool`) and an
-error is logged. Cancelling `run` spools whatever is in memory before the
-`CancelledError` propagates; `stop` ends `run` after a last attempt to send.
+error is logged. Cancelling `run` spools whatever is in memory, including a
+batch whose write was under way, before the `CancelledError` propagates;
+`stop` ends `run` after at most one more write attempt (``timeout_s``).
 """
 
 from __future__ import annotations
@@ -177,14 +178,16 @@ class InfluxWriter:
             self._add(lines)
 
     async def _flush(self, *, drain: bool) -> None:
-        pending, self._buffer = self._buffer, []
-        size = self.settings.batch_size
-        for batch in (pending[start : start + size] for start in range(0, len(pending), size)):
+        # A batch leaves the buffer only once sent or spooled: cancelling
+        # during a send leaves it there for the cancel handler to spool.
+        while self._buffer:
+            batch = self._buffer[: self.settings.batch_size]
             if self.spool.empty and self._clock() >= self._retry_at:
                 if not await self._send(batch):
                     self._spool_lines(batch)
             else:
                 self._spool_lines(batch)
+            del self._buffer[: len(batch)]
         if drain and not self.spool.empty and self._clock() >= self._retry_at:
             await self._drain_spool()
 
