@@ -20,8 +20,11 @@ def drain(spool: Spool, max_lines: int = 3) -> list[str]:
 
 
 def test_lines_come_back_in_order_across_segments(tmp_path: Path) -> None:
-    """Lines are read back oldest first, across segment files; sent segments are deleted."""
+    """Lines are read back oldest first, across segment files; sent segments are deleted.
+    A new spool directory is readable by its owner only (it holds health data)."""
+    tmp_path = tmp_path / "spool"
     spool = Spool(tmp_path, cap_bytes=10**6, segment_bytes=40)
+    assert tmp_path.stat().st_mode & 0o777 == 0o700
     lines = [f"m v={i} {i}" for i in range(50)]
     for i in range(0, 50, 7):
         spool.append(lines[i : i + 7])

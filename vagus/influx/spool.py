@@ -73,7 +73,7 @@ class Spool:
         self.warn_fraction = warn_fraction
         self.segment_bytes = segment_bytes
         self._warned = False
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
         self._sizes = {
             int(path.stem): path.stat().st_size
             for path in directory.glob(f"*{SEGMENT_SUFFIX}")
