@@ -1,8 +1,9 @@
-"""``python -m simulators.bluez --bus ADDRESS [--straps N] [--scenario NAME] [--speed X]``.
+"""``python -m simulators.bluez --bus ADDRESS [--straps N] [--scenario NAME] [--speed X] [--hold]``.
 
 Hosts N virtual straps playing a scenario on a fake BlueZ at the given
 D-Bus address, prints one ``ADDRESS NAME`` line per strap once ``org.bluez``
-is served, and exits when the scenario has played (or on SIGINT/SIGTERM).
+is served, and exits when the scenario has played (with ``--hold``, only on
+SIGINT/SIGTERM).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--straps", type=int, default=1, help="number of straps (default 1)")
     parser.add_argument("--scenario", default="demo", help="scenario name or TOML path")
     parser.add_argument("--speed", type=float, default=None, help="x real time (default: scenario)")
+    parser.add_argument(
+        "--hold", action="store_true", help="keep serving after the scenario until SIGINT/SIGTERM"
+    )
     return parser
 
 
@@ -40,7 +44,7 @@ async def _main(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)
-    await run_straps(args.bus, straps, on_ready=_print_straps)
+    await run_straps(args.bus, straps, on_ready=_print_straps, hold=args.hold)
 
 
 def main(argv: list[str] | None = None) -> int:

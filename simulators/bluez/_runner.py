@@ -83,13 +83,15 @@ async def run_straps(
     straps: Sequence[ScenarioStrap],
     *,
     on_ready: Callable[[FakeBluez], None] | None = None,
+    hold: bool = False,
 ) -> None:
     """Host ``straps`` on a FakeBluez at ``bus_address`` until every trace has played.
 
     Notifications, battery levels (0x2A19) and link losses (a scenario's
     ``disconnect`` segments make the strap unreachable) follow the scenario
     clock at each strap's speed. ``on_ready`` is called once the fake owns
-    ``org.bluez``.
+    ``org.bluez``. With ``hold`` the fake keeps serving (silent straps)
+    after the traces end, until cancelled.
     """
     async with FakeBluez(bus_address, peripherals=[s.peripheral for s in straps]) as bluez:
         if on_ready is not None:
@@ -99,3 +101,5 @@ async def run_straps(
                 address = strap.peripheral.address
                 group.create_task(_play_conditions(strap), name=f"conditions[{address}]")
                 group.create_task(strap.peripheral.wait_played(), name=f"played[{address}]")
+        if hold:
+            await asyncio.Event().wait()

@@ -43,7 +43,9 @@ class FakeBluez:
     ``Device1`` and GATT methods. Peripherals appear as ``Device1`` objects
     when discovery starts and they are reachable. On exit every object is
     removed with ``InterfacesRemoved`` first, so a bleak manager that
-    outlives this fake in the same event loop keeps a true picture.
+    outlives this fake in the same event loop keeps a true picture. With
+    ``powered=False`` the adapter is off: bleak raises
+    ``BleakBluetoothNotAvailableError`` (reason ``POWERED_OFF``).
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class FakeBluez:
         adapter: str = "hci0",
         adapter_address: str = "00:1A:7D:DA:71:13",
         advertising_interval_s: float = 0.1,
+        powered: bool = True,
         peripherals: Iterable[VirtualPeripheral] = (),
     ) -> None:
         self.bus_address = bus_address
@@ -66,6 +69,7 @@ class FakeBluez:
         self._task_group: asyncio.TaskGroup | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._advertising_interval_s = advertising_interval_s
+        self._powered = powered
         self._advertising: asyncio.Task[None] | None = None
         self._adverts = 0
         for peripheral in peripherals:
@@ -287,7 +291,7 @@ class FakeBluez:
             "Name": Variant("s", "vagus-fake"),
             "Alias": Variant("s", "vagus-fake"),
             "Class": Variant("u", 0),
-            "Powered": Variant("b", True),
+            "Powered": Variant("b", self._powered),
             "Discoverable": Variant("b", False),
             "DiscoverableTimeout": Variant("u", 180),
             "Pairable": Variant("b", False),

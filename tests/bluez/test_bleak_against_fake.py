@@ -7,6 +7,8 @@ import asyncio
 import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.exc import (
+    BleakBluetoothNotAvailableError,
+    BleakBluetoothNotAvailableReason,
     BleakDBusError,
     BleakDeviceNotFoundError,
     BleakGATTProtocolError,
@@ -186,3 +188,11 @@ async def test_closing_the_fake_removes_its_objects_from_bleaks_cache(
         assert await BleakScanner.find_device_by_address(STRAP, timeout=2) is not None
     async with FakeBluez(no_manager_yet):
         assert await BleakScanner.discover(timeout=0.3) == []
+
+
+async def test_powered_off_adapter_is_reported_by_bleak(no_manager_yet: str) -> None:
+    """An adapter that is off makes bleak raise BleakBluetoothNotAvailableError(POWERED_OFF)."""
+    async with FakeBluez(no_manager_yet, powered=False):
+        with pytest.raises(BleakBluetoothNotAvailableError) as info:
+            await BleakScanner.discover(timeout=0.2)
+    assert info.value.reason is BleakBluetoothNotAvailableReason.POWERED_OFF

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,16 @@ def test_command_line_runner_rejects_an_unknown_scenario(no_manager_yet: str) ->
     )
     assert done.returncode == 2
     assert done.stderr.startswith("error: nope: no such scenario")
+
+
+def test_command_line_runner_holds_until_terminated(no_manager_yet: str) -> None:
+    """With ``--hold`` the runner serves until SIGTERM, then exits 0."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "simulators.bluez", "--bus", no_manager_yet, "--hold"],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().split()[0] == strap_address(1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
