@@ -19,7 +19,8 @@ from simulators.bluez._gatt import (
     sig_uuid,
 )
 from simulators.bluez._peripheral import VirtualPeripheral
-from simulators.bluez._playback import NotificationSource, play
+from simulators.bluez._playback import NotificationSource, Timeline, play
+from simulators.bluez._runner import ScenarioStrap, run_straps, scenario_straps, strap_address
 from simulators.bluez._service import FakeBluez
 from simulators.bluez.errors import (
     AlreadyHostedError,
@@ -43,7 +44,12 @@ __all__ = [
     "FakeBluezError",
     "NotificationSource",
     "PeripheralConfigError",
+    "ScenarioStrap",
+    "Timeline",
     "VirtualPeripheral",
     "play",
+    "run_straps",
+    "scenario_straps",
     "sig_uuid",
+    "strap_address",
 ]

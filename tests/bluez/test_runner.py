@@ -12,8 +12,13 @@ import pytest
 from bleak import BleakClient
 
 from ingest.hrm import decode
-from simulators.bluez import HEART_RATE_MEASUREMENT, FakeBluez
-from simulators.bluez._runner import run_straps, scenario_straps, strap_address
+from simulators.bluez import (
+    HEART_RATE_MEASUREMENT,
+    FakeBluez,
+    run_straps,
+    scenario_straps,
+    strap_address,
+)
 from simulators.scenario import parse_scenario
 
 pytestmark = [pytest.mark.bluez, pytest.mark.integration]
