@@ -166,8 +166,7 @@ class StrapLink:
                 self.queue.link_down(self._clock(), "link lost")
                 self._fire(LinkEvent.LINK_LOST)
         finally:
-            if self._lost_link_id != link_id:
-                await _close(client)
+            await _close(client)
 
     async def _subscribe(self, client: GattClient, device: FoundDevice) -> DeviceInfo:
         """Read battery and device information when offered, then start 0x2A37 notifications."""
@@ -227,10 +226,12 @@ def _text(value: bytes | None) -> str | None:
 
 
 async def _close(client: GattClient) -> None:
-    """Stop notifications and disconnect, bounded in time.
+    """Stop notifications (when still connected) and disconnect, bounded in time.
 
-    Errors here are deliberately suppressed: the link may already be gone,
-    and shutdown must go on (cancellation is not an `Exception` and passes).
+    Disconnecting after a link loss too releases the client's own resources
+    (bleak's BlueZ client holds a D-Bus connection per client). Errors here
+    are deliberately suppressed: the link may already be gone, and shutdown
+    must go on (cancellation is not an `Exception` and passes).
     """
     with contextlib.suppress(Exception):
         async with asyncio.timeout(5.0):
