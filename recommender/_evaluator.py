@@ -6,8 +6,14 @@ device must arrive in time order; devices are independent.
 
 Hold: a rule fires when every enter condition has held for ``hold_s``
 seconds (from the end of the first qualifying window) and ``hold_windows``
-valid windows. Windows between the enter and exit thresholds keep the hold
-running without counting; invalid windows pause it (see `recommender._states`).
+valid windows. An episode ends when an exit condition has held for
+``exit_hold_s`` (valid windows; one window back above the exit threshold
+restarts that clock), so a single outlying window cannot end it. Windows
+between the thresholds, or vetoed by an ``unless`` condition, keep the hold
+running without counting; invalid
+windows pause it (see `recommender._states`). One episode gives one trigger:
+the rule re-arms only after an exit window and its cooldown, unless
+``repeat_after_s`` asks it to fire again while stress persists.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ class _RuleTrack:
     state: RuleState = RuleState.IDLE
     hold_start_s: float = math.nan
     hold_windows: int = 0
+    exit_start_s: float = math.nan
     last_fire_s: float = -math.inf
     fires_s: deque[float] = field(default_factory=deque)
     escalation: int = 0
@@ -132,6 +139,8 @@ class Evaluator:
         """Move ``track`` through the table on ``event``; fire and record as it says."""
         old = track.state
         track.state = next_state(old, event)
+        if event is Event.EXIT:
+            track.exit_start_s = math.nan
         if track.state is RuleState.IDLE:
             track.hold_windows = 0
             track.hold_start_s = math.nan
@@ -173,14 +182,23 @@ class Evaluator:
         if window.quality is not Quality.OK:
             return Event.INVALID, ""
         if any(c.holds(window) for c in rule.exit):
-            return Event.EXIT, ""
+            if math.isnan(track.exit_start_s):
+                track.exit_start_s = t_s
+            if t_s - track.exit_start_s >= rule.exit_hold_s:
+                return Event.EXIT, ""
+            return Event.BAND, ""
+        track.exit_start_s = math.nan
         if not all(c.holds(window) for c in rule.enter):
             return Event.BAND, ""
+        vetoes = [c for c in rule.unless if c.holds(window)]
+        if vetoes:
+            return Event.BAND, f"unless {vetoes[0]}"
         state = track.state
         if state is RuleState.COOLDOWN:
             return Event.ENTER, ""
         if state is RuleState.FIRED:
-            due = t_s >= track.last_fire_s + rule.cooldown_s
+            repeat_s = rule.repeat_after_s
+            due = repeat_s is not None and t_s >= track.last_fire_s + repeat_s
         else:
             if state is RuleState.IDLE:
                 track.hold_start_s = t_s

@@ -54,9 +54,13 @@ class Rule(BaseModel):
     """One rule: enter/exit conditions (hysteresis), hold, cooldown, cap, exercises to suggest.
 
     All ``enter`` conditions must hold to start (and keep counting) a hold;
-    any ``exit`` condition ends an episode. Between the two the rule keeps
-    its state. ``exercises`` is the ladder escalation walks and outcome
-    history reorders (see `recommender.rank_exercises`).
+    any ``exit`` condition held for ``exit_hold_s`` ends an episode (time
+    hysteresis on top of the thresholds). Between the two the rule keeps
+    its state. Any ``unless`` condition vetoes a window (e.g. physical
+    activity); a NaN figure never vetoes. ``repeat_after_s`` (off by
+    default) fires again, escalated, while an episode goes on that long.
+    ``exercises`` is the ladder escalation walks and outcome history
+    reorders (see `recommender.rank_exercises`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -64,9 +68,12 @@ class Rule(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)
     enter: tuple[ConditionField, ...] = Field(min_length=1)
     exit: tuple[ConditionField, ...] = Field(min_length=1)
+    exit_hold_s: float = Field(default=60.0, ge=0, le=3600)
+    unless: tuple[ConditionField, ...] = ()
     hold_s: float = Field(default=30.0, ge=0, le=3600)
     hold_windows: int = Field(default=3, ge=1, le=1000)
     cooldown_s: float = Field(default=900.0, ge=0, le=86400)
+    repeat_after_s: float | None = Field(default=None, gt=0, le=86400)
     max_per_hour: int = Field(default=2, ge=1, le=60)
     exercises: tuple[ExerciseId, ...] = Field(default=("resonance",), min_length=1)
     severity: Severity = Severity.MODERATE

@@ -29,9 +29,9 @@ class Event(enum.StrEnum):
     INVALID = "invalid"  # quality not ok: timers pause, nothing fires
     STALE = "stale"  # no valid window for max_invalid_s: an open hold is dropped
     ENTER = "enter"  # every enter condition holds, hold not yet long enough
-    HELD = "held"  # enter holds long enough (or again after cooldown) and may fire
+    HELD = "held"  # enter holds long enough (or repeat_after_s passed) and may fire
     SUPPRESSED = "suppressed"  # would fire, but quiet hours / hourly cap / device gap
-    BAND = "band"  # between enter and exit thresholds (hysteresis): no change
+    BAND = "band"  # between enter and exit thresholds (hysteresis), or vetoed: no change
     EXIT = "exit"  # an exit condition holds: the episode is over
     COOLED = "cooled"  # the cooldown since the last trigger has elapsed
 
@@ -52,8 +52,8 @@ TRANSITIONS: dict[tuple[RuleState, Event], RuleState] = {
     (_S.HOLDING, _E.SUPPRESSED): _S.HOLDING,
     (_S.HOLDING, _E.BAND): _S.HOLDING,
     (_S.HOLDING, _E.EXIT): _S.IDLE,
-    # Still stressed without ever reaching the exit threshold: once the
-    # cooldown has passed the rule fires again (escalated), else it waits.
+    # Still stressed without reaching the exit threshold: one trigger per
+    # episode, unless the rule sets repeat_after_s (then HELD fires again).
     (_S.FIRED, _E.INVALID): _S.FIRED,
     (_S.FIRED, _E.ENTER): _S.FIRED,
     (_S.FIRED, _E.HELD): _S.FIRED,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class Collector:
             while len(self.on(suffix)) < count:
                 self.arrived.clear()
                 await self.arrived.wait()
+                await asyncio.sleep(0.05)  # let messages batch up: each check scans them all
         return self.on(suffix)
 
 
@@ -105,7 +107,12 @@ def validate_message(message: Received) -> str:
     if not message.payload:
         assert message.retain or name in ("state", "battery", "ha_discovery")
         return name
-    jsonschema.validate(
-        message.json(), load_schema(name), format_checker=jsonschema.FormatChecker()
-    )
+    _validator(name).validate(message.json())
     return name
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    schema = load_schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())

@@ -133,9 +133,16 @@ def test_long_invalid_stretch_drops_hold_explicitly() -> None:
     assert step.triggers == ()
 
 
-def test_persistent_stress_refires_after_cooldown_escalated() -> None:
-    """Stress that never reaches exit fires again once the cooldown passes, escalated."""
-    step = evaluator().feed_many(series(lambda t: 80.0, until_s=1300))
+def test_persistent_stress_fires_once() -> None:
+    """Stress that never reaches the exit threshold gives one trigger (one episode)."""
+    step = evaluator().feed_many(series(lambda t: 80.0, until_s=3000))
+    assert [t.t_s for t in step.triggers] == [30]
+
+
+def test_repeat_after_refires_escalated() -> None:
+    """With repeat_after_s, persisting stress fires again, escalated after an unhelpful try."""
+    text = ONE_RULE.replace("cooldown_s = 600", "cooldown_s = 600\nrepeat_after_s = 600")
+    step = evaluator(text).feed_many(series(lambda t: 80.0, until_s=1300))
     assert [t.t_s for t in step.triggers] == [30, 630, 1230]
     first, second, _ = step.triggers
     assert step.outcomes[0].verdict is Verdict.NO_CHANGE
@@ -143,6 +150,25 @@ def test_persistent_stress_refires_after_cooldown_escalated() -> None:
     assert (second.exercise.id, second.escalation) == ("box", 1)
     assert second.exercise.duration_s == pytest.approx(240 * 1.5)
     assert second.severity is Severity.HIGH
+
+
+def test_exit_must_hold_to_end_an_episode() -> None:
+    """A dip below exit shorter than exit_hold_s does not end the episode (no second trigger)."""
+    text = ONE_RULE.replace("cooldown_s = 600", "cooldown_s = 0\nexit_hold_s = 90")
+    dips = episodes((0, 300), (360, 700), (800, 1000))  # dips of 60 s, then 100 s
+    step = evaluator(text).feed_many(series(dips, until_s=1000))
+    assert [t.t_s for t in step.triggers] == [30, 830]
+
+
+def test_unless_vetoes_windows() -> None:
+    """A veto condition (physical activity) keeps a rule from firing; NaN never vetoes."""
+    text = ONE_RULE.replace(
+        "hold_s = 30", 'hold_s = 30\nunless = ["hr_bpm - baseline_hr_bpm >= 30"]'
+    )
+    walking = [window(t, 90, hr_bpm=105, baseline_hr_bpm=68) for t in range(0, 300, 5)]
+    assert evaluator(text).feed_many(walking).triggers == ()
+    no_baseline = [window(t, 90, hr_bpm=105) for t in range(0, 300, 5)]
+    assert len(evaluator(text).feed_many(no_baseline).triggers) == 1
 
 
 def test_cooldown_blocks_a_new_episode() -> None:

@@ -26,9 +26,11 @@ severity = "low"
 def test_default_set_loads_with_quiet_hours_off() -> None:
     """The shipped rules validate, and quiet hours are opt-in (off by default)."""
     config = default_config()
-    assert [r.name for r in config.rules] == ["sustained-stress", "vagal-withdrawal"]
+    assert [r.name for r in config.rules] == ["sustained-stress"]
     assert config.quiet_hours is None
-    assert str(config.rules[0].enter[0]) == "stress >= 65"
+    (rule,) = config.rules
+    assert [str(c) for c in rule.enter] == ["stress >= 60"]
+    assert [str(c) for c in rule.unless] == ["hr_bpm - baseline_hr_bpm >= 30"]
 
 
 def test_loads_user_rules_and_settings() -> None:
