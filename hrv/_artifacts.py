@@ -42,6 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from hrv._metrics import UNITS_PER_MS, quantize_rr
@@ -114,10 +115,12 @@ def _neighbour(values: FloatArray, index: IntArray, offset: int, ok: BoolArray) 
 
 def _masked_rows(values: FloatArray, first: IntArray, count: IntArray, width: int) -> FloatArray:
     """Rows ``values[first : first + count]`` padded with NaN to ``width``, sorted."""
-    cols = np.arange(width)
-    idx = first[:, None] + cols
-    ok = cols < count[:, None]
-    rows = np.where(ok, values[np.clip(idx, 0, max(values.size - 1, 0))], np.nan)
+    padded = np.concatenate([values, np.full(width, np.nan)])
+    rows = sliding_window_view(padded, width)[first]
+    short = count < width
+    if short.any():
+        cols = np.arange(width)
+        rows[short] = np.where(cols < count[short, None], rows[short], np.nan)
     rows.sort(axis=1)
     return rows
 

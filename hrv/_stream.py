@@ -45,22 +45,23 @@ def _ranges(start: IntArray, stop: IntArray) -> tuple[IntArray, IntArray]:
     return row, np.arange(int(n.sum()), dtype=np.int64) - np.repeat(first - start, n)
 
 
-def _count_le(seg_t: IntArray, t: FloatArray, seg_q: IntArray, q: FloatArray) -> IntArray:
-    """For each query, how many beats of segments before or at its own have ``t <= q``.
+def _count_le(t: FloatArray, start: IntArray, stop: IntArray, q: FloatArray) -> IntArray:
+    """Flat index of the first beat in ``[start, stop)`` with ``t > q``, per query.
 
-    Beats are sorted by (segment, time); the result indexes them flat, like
-    ``np.searchsorted(t, q, side="right")`` does within one segment. Pure
-    comparisons (a lexsort), so it agrees with the batch face's searchsorted.
+    Each query's beats are sorted; this is ``start + np.searchsorted(t[start:stop],
+    q, side="right")`` for all queries at once, by vectorized bisection. Pure
+    comparisons, so it agrees with the batch face's searchsorted.
     """
-    seg = np.concatenate([seg_t, seg_q])
-    val = np.concatenate([t, q])
-    is_query = np.concatenate([np.zeros(t.size, np.int8), np.ones(q.size, np.int8)])
-    order = np.lexsort((is_query, val, seg))
-    beats_before = np.cumsum(is_query[order] == 0)
-    out = np.empty(q.size, np.int64)
-    where = order >= t.size
-    out[order[where] - t.size] = beats_before[where]
-    return out
+    lo = start.copy()
+    hi = stop.copy()
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            return lo
+        mid = (lo + hi) // 2
+        right = open_ & (t[np.minimum(mid, max(t.size - 1, 0))] <= q)
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(open_ & ~right, mid, hi)
 
 
 class StreamEngine:
@@ -230,9 +231,11 @@ class StreamEngine:
         t = np.ascontiguousarray(t_s, np.float64)
         rr = np.ascontiguousarray(rr_ms, np.float64)
         flags = np.zeros(t.size, np.bool_) if gap is None else np.ascontiguousarray(gap, np.bool_)
-        self._check(dev, t, rr, flags)
-        order = np.argsort(dev, kind="stable")
-        dev, t, rr, flags = dev[order], t[order], rr[order], flags[order]
+        self._check_columns(dev, t, rr, flags)
+        if dev.size and (np.diff(dev) < 0).any():
+            order = np.argsort(dev, kind="stable")
+            dev, t, rr, flags = dev[order], t[order], rr[order], flags[order]
+        self._check_times(dev, t)
         counts = np.bincount(dev, minlength=len(self._names))
         first = np.zeros(counts.size, np.int64)
         np.cumsum(counts[:-1], out=first[1:])
@@ -241,7 +244,7 @@ class StreamEngine:
         for r in range(0, int(counts.max()) if dev.size else 0, self.round_beats):
             now = (rank >= r) & (rank < r + self.round_beats)
             self._append(dev[now], t[now], rr[now], flags[now])
-            touched = np.unique(dev[now])
+            touched = np.flatnonzero(np.bincount(dev[now], minlength=len(self._names)))
             tables.append(self._advance(touched, final=False))
         return WindowTable.concat(tables) if tables else self._advance(np.zeros(0, np.int64), False)
 
@@ -256,7 +259,7 @@ class StreamEngine:
         self._extra_before[r] = False
         return list(table.records(self._names))
 
-    def _check(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
+    def _check_columns(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
         if not (dev.ndim == t.ndim == rr.ndim == gap.ndim == 1):
             raise InputError("t_s", "columns must be one-dimensional")
         if not (dev.size == t.size == rr.size == gap.size):
@@ -265,14 +268,20 @@ class StreamEngine:
             raise InputError("device_idx", "unknown device number; use register()")
         if not (np.isfinite(t).all() and np.isfinite(rr).all() and (rr > 0).all()):
             raise InputError("rr_ms", "beat times and RR must be finite, RR > 0 ms")
-        order = np.argsort(dev, kind="stable")
-        d, tt = dev[order], t[order]
-        same = d[1:] == d[:-1]
-        rows = np.unique(d)
-        has_prev = self._n_total[rows] > 0
-        last_t = self._t[rows, (self._n_total[rows] - 1) % self._cap_used]
-        firsts = np.searchsorted(d, rows)
-        if (same & (np.diff(tt) <= 0)).any() or (has_prev & (tt[firsts] <= last_t)).any():
+
+    def _check_times(self, dev: IntArray, t: FloatArray) -> None:
+        """Beats sorted by device: times must rise within a device and past its last beat."""
+        if dev.size == 0:
+            return
+        new_dev = np.ones(dev.size, np.bool_)
+        new_dev[1:] = dev[1:] != dev[:-1]
+        prev_t = np.empty(dev.size)
+        prev_t[1:] = t[:-1]
+        first = dev[new_dev]
+        stored = self._n_total[first] > 0
+        last_t = self._t[first, (self._n_total[first] - 1) % max(self._cap_used, 1)]
+        prev_t[new_dev] = np.where(stored, last_t, -np.inf)
+        if (t <= prev_t).any():
             raise InputError("t_s", "beat times of a device must rise strictly")
 
     def _append(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
@@ -372,8 +381,12 @@ class StreamEngine:
         pos = k % self._cap_used
         flags = self._flags[dev, pos]
         beat_t = self._t[dev, pos]
-        lo = _count_le(seg_of, beat_t, win_row, t_end - self.window_s)
-        hi = _count_le(seg_of, beat_t, win_row, t_end)
+        n_seg = np.bincount(seg_of, minlength=rows.size)
+        seg_start = np.zeros(rows.size, np.int64)
+        np.cumsum(n_seg[:-1], out=seg_start[1:])
+        q_start, q_stop = seg_start[win_row], (seg_start + n_seg)[win_row]
+        lo = _count_le(beat_t, q_start, q_stop, t_end - self.window_s)
+        hi = _count_le(beat_t, q_start, q_stop, t_end)
         table, after = compute_windows(
             Beats(
                 rr_u=self._rr[dev, pos].astype(np.int64),
@@ -398,8 +411,7 @@ class StreamEngine:
         self._m_next[rows] = m_max + 1
         last_lo = np.zeros(rows.size, np.int64)
         last_lo[win_row] = lo  # windows are in order: the last write per row wins
-        seg_first = np.searchsorted(seg_of, np.arange(rows.size))
-        self._keep_k[rows] = self._keep_k[rows] + (last_lo - seg_first)
+        self._keep_k[rows] = self._keep_k[rows] + (last_lo - seg_start)
         return _with_devices(table, rows[win_row])
 
 
