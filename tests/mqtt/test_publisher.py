@@ -130,8 +130,10 @@ async def test_outage_loses_no_trigger_and_keeps_ids(
             async with asyncio.timeout(10):
                 await sub.subscribed.wait()
             sleep.gate.set()
-            await sub.wait_for("/trigger", 3, timeout_s=30)
+            async with asyncio.timeout(30):
+                await publisher.wait_delivered()
             assert publisher.pending_durable == 0
+            await sub.wait_for("/trigger", 3, timeout_s=30)
     finally:
         if mosquitto.proc is None:
             mosquitto.start()

@@ -83,6 +83,7 @@ class MqttPublisher:
         self._levels: dict[str, StressLevel] = {}
         self._announced: set[str] = set()
         self._wake = asyncio.Event()
+        self._delivered = asyncio.Event()
         self.connected = asyncio.Event()
         self.dropped_metrics = 0
         self.reconnects = 0
@@ -96,6 +97,12 @@ class MqttPublisher:
     def pending_durable(self) -> int:
         """Triggers and outcomes not yet acknowledged by the broker."""
         return len(self._journal)
+
+    async def wait_delivered(self) -> None:
+        """Return once every trigger and outcome put so far has been acknowledged by the broker."""
+        while self._journal.pending():
+            self._delivered.clear()
+            await self._delivered.wait()
 
     def publish_metrics(self, window: WindowMetrics) -> None:
         """Queue one window's metrics (dropped and counted when the queue is full)."""
@@ -227,6 +234,8 @@ class MqttPublisher:
         for entry in self._journal.pending():
             await client.publish(entry.topic, entry.payload, qos=1)
             self._journal.ack(entry.id)
+        if not self._journal.pending():
+            self._delivered.set()
         while self._dirty:
             topic, message = next(iter(self._dirty.items()))
             await client.publish(topic, message.payload, qos=1, retain=True)
