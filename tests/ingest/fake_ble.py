@@ -4,16 +4,19 @@ A script says what each connection attempt meets: a `Session` replays real
 0x2A37 payloads at their arrival times (moving the injected `FakeClock`),
 then drops the link or ends the test; an exception fails the attempt;
 `HANG` never answers (the link's timeout fires); `NOT_FOUND` makes the scan
-come back empty.
+come back empty. `Harness` runs one `StrapLink` on it together with the
+beat pipeline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from hrv import BeatBatch
 from ingest.ble_backend import (
     BATTERY_LEVEL,
     HEART_RATE_MEASUREMENT,
@@ -23,7 +26,13 @@ from ingest.ble_backend import (
     NotifyCallback,
     Target,
 )
+from ingest.ble_link import LinkChange, StrapLink
+from ingest.ble_state import LinkEvent
+from ingest.ble_stream import StreamCounters, timed_notifications
+from ingest.timing import BeatClock, Timed, concat_beats
+from tests.ingest.replay import START_S
 
+STRAP_ADDRESS: Final = "C0:FF:EE:00:00:01"
 HANG: Final = "hang"
 NOT_FOUND: Final = "not found"
 
@@ -174,3 +183,44 @@ class FakeBackend:
         )
         self.clients.append(client)
         return client
+
+
+class Harness:
+    """One link on a fake backend, with its changes, back-off waits and timed output."""
+
+    def __init__(self, script: list[object], **link_options: object) -> None:
+        self.clock = FakeClock(START_S)
+        self.backend = FakeBackend(script, self.clock)  # type: ignore[arg-type]
+        self.changes: list[LinkChange] = []
+        self.waits_s: list[float] = []
+        self.link = StrapLink(
+            Target.parse(STRAP_ADDRESS),
+            self.backend,
+            on_change=self.changes.append,
+            clock=self.clock,
+            sleep=self._sleep,
+            rng=random.Random(3),
+            connect_timeout_s=0.05,
+            **link_options,  # type: ignore[arg-type]
+        )
+        self.backend.when_done = self.link.stop
+        self.counters = StreamCounters()
+
+    async def _sleep(self, delay_s: float) -> None:
+        self.waits_s.append(delay_s)
+        self.clock.now_s += delay_s
+        await asyncio.sleep(0)
+
+    async def run(self) -> list[Timed]:
+        """Run link and consumer together until the script ends."""
+        clock = BeatClock("strap")
+        async with asyncio.timeout(20), asyncio.TaskGroup() as group:
+            group.create_task(self.link.run())
+            return [t async for t in timed_notifications(self.link.queue, clock, self.counters)]
+
+    def events(self) -> list[LinkEvent]:
+        return [c.event for c in self.changes]
+
+
+def beats_of(steps: list[Timed]) -> BeatBatch:
+    return concat_beats("strap", [s.beats for s in steps])

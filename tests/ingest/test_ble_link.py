@@ -3,65 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hrv import BeatBatch
 from ingest.ble_backend import FoundDevice, Target
-from ingest.ble_link import LinkChange, StrapLink, run_links
+from ingest.ble_link import StrapLink, run_links
 from ingest.ble_state import LinkEvent, LinkState
-from ingest.ble_stream import StreamCounters, timed_notifications
 from ingest.errors import BluetoothUnavailableError, ConnectError, MissingCharacteristicError
 from ingest.hrm import HeartRateMeasurement, encode
-from ingest.timing import BeatClock, Timed, concat_beats
-from tests.ingest.fake_ble import HANG, NOT_FOUND, FakeBackend, FakeClock, Session
+from tests.ingest.fake_ble import (
+    HANG,
+    NOT_FOUND,
+    FakeBackend,
+    FakeClock,
+    Harness,
+    Session,
+    beats_of,
+)
 from tests.ingest.replay import START_S, load_rr_ms, strap_replay
 
 ADDRESS = "C0:FF:EE:00:00:01"
-
-
-class Harness:
-    """One link on a fake backend, with its changes, back-off waits and timed output."""
-
-    def __init__(self, script: list[object], **link_options: object) -> None:
-        self.clock = FakeClock(START_S)
-        self.backend = FakeBackend(script, self.clock)  # type: ignore[arg-type]
-        self.changes: list[LinkChange] = []
-        self.waits_s: list[float] = []
-        self.link = StrapLink(
-            Target.parse(ADDRESS),
-            self.backend,
-            on_change=self.changes.append,
-            clock=self.clock,
-            sleep=self._sleep,
-            rng=random.Random(3),
-            connect_timeout_s=0.05,
-            **link_options,  # type: ignore[arg-type]
-        )
-        self.backend.when_done = self.link.stop
-        self.counters = StreamCounters()
-
-    async def _sleep(self, delay_s: float) -> None:
-        self.waits_s.append(delay_s)
-        self.clock.now_s += delay_s
-        await asyncio.sleep(0)
-
-    async def run(self) -> list[Timed]:
-        """Run link and consumer together until the script ends."""
-        clock = BeatClock("strap")
-        async with asyncio.timeout(20), asyncio.TaskGroup() as group:
-            group.create_task(self.link.run())
-            return [t async for t in timed_notifications(self.link.queue, clock, self.counters)]
-
-    def events(self) -> list[LinkEvent]:
-        return [c.event for c in self.changes]
-
-
-def beats_of(steps: list[Timed]) -> BeatBatch:
-    return concat_beats("strap", [s.beats for s in steps])
 
 
 async def test_ten_minute_replay_with_two_disconnects_stays_within_50_ms(
