@@ -116,15 +116,25 @@ def time_domain(rr_u: IntArray, lo: IntArray, hi: IntArray) -> TimeDomain:
     )
 
 
-def _expand(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray, IntArray]:
-    """Every (window, beat index) pair of the windows, and each window's first pair."""
-    n = hi - lo
-    starts = np.zeros(n.size, dtype=np.int64)
-    np.cumsum(n[:-1], out=starts[1:])
-    total = int(n.sum())
-    window = np.repeat(np.arange(n.size, dtype=np.int64), n)
-    beat = np.arange(total, dtype=np.int64) - np.repeat(starts - lo, n)
-    return window, beat, starts
+def _range_extreme(values: IntArray, start: IntArray, stop: IntArray, biggest: bool) -> IntArray:
+    """Max (or min) of ``values[start:stop]`` per query (non-empty ranges) via a sparse table."""
+    pick = np.maximum if biggest else np.minimum
+    levels = [values]
+    span = int((stop - start).max()) if start.size else 1
+    width = 1
+    while 2 * width <= span:
+        prev = levels[-1]
+        levels.append(pick(prev[:-width], prev[width:]))
+        width *= 2
+    length = stop - start
+    k = np.floor(np.log2(np.maximum(length, 1))).astype(np.int64)
+    out = np.empty(start.size, np.int64)
+    for level in range(len(levels)):
+        at = k == level
+        if at.any():
+            table = levels[level]
+            out[at] = pick(table[start[at]], table[stop[at] - (1 << level)])
+    return out
 
 
 def baevsky_stress_index(rr_u: IntArray, lo: IntArray, hi: IntArray) -> FloatArray:
@@ -135,6 +145,8 @@ def baevsky_stress_index(rr_u: IntArray, lo: IntArray, hi: IntArray) -> FloatArr
     Mo = centre of the fullest bin in s (ties: the shortest bin); AMo = that
     bin's share of the window's beats in %; MxDMn = max RR - min RR in s.
     Kubios reports sqrt(SI) to make the scale closer to normal; so does this.
+    Histograms come from prefix sums of per-bin counts, min and max from a
+    sparse table: O(beats x bins + windows), exact integers throughout.
     """
     n = hi - lo
     out = np.full(n.size, np.nan)
@@ -142,19 +154,21 @@ def baevsky_stress_index(rr_u: IntArray, lo: IntArray, hi: IntArray) -> FloatArr
     if not busy.any():
         return out
     lo_b, hi_b = lo[busy], hi[busy]
-    window, beat, starts = _expand(lo_b, hi_b)
-    values = rr_u[beat]
+    first, last = int(lo_b.min()), int(hi_b.max())
+    values = rr_u[first:last]
     bins = values // _BIN_UNITS
     b0 = int(bins.min())
     width = int(bins.max()) - b0 + 1
-    counts = np.bincount(window * width + (bins - b0), minlength=lo_b.size * width)
-    counts = counts.reshape(lo_b.size, width)
-    mode_bin = np.argmax(counts, axis=1) + b0
-    amo_pct = 100.0 * counts.max(axis=1) / (hi_b - lo_b)
+    counts = np.zeros((values.size + 1, width), np.int32)
+    counts[np.arange(1, values.size + 1), bins - b0] = 1
+    np.cumsum(counts, axis=0, out=counts)
+    hist = counts[hi_b - first] - counts[lo_b - first]
+    mode_bin = np.argmax(hist, axis=1) + b0
+    amo_pct = 100.0 * hist.max(axis=1) / (hi_b - lo_b)
     mo_s = (mode_bin + 0.5) * 0.05
-    spread_s = (np.maximum.reduceat(values, starts) - np.minimum.reduceat(values, starts)) / (
-        1000.0 * UNITS_PER_MS
-    )
+    top = _range_extreme(values, lo_b - first, hi_b - first, biggest=True)
+    bottom = _range_extreme(values, lo_b - first, hi_b - first, biggest=False)
+    spread_s = (top - bottom) / (1000.0 * UNITS_PER_MS)
     si = _ratio(amo_pct, 2.0 * mo_s * spread_s, spread_s > 0)
     out[busy] = np.sqrt(si)
     return out

@@ -201,6 +201,11 @@ class StreamEngine:
         r = int(self.register(device)[0])
         self._weight[r], self._ln_sum[r], self._hr_sum[r] = to_sums(baseline, self.step_s)
 
+    @property
+    def ring_beats(self) -> int:
+        """Beats each device's ring buffer holds (grows when a window needs more)."""
+        return self._cap_used
+
     def memory_bytes(self) -> int:
         """Bytes held by the per-device arrays (rings included)."""
         return sum(
