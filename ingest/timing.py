@@ -45,7 +45,6 @@ RR is ever invented. No clock reads: arrival times are data.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -101,31 +100,51 @@ class Timed:
     hrv_unavailable: bool
 
 
+class _Bounds:
+    """The last ``capacity`` notifications' offset bounds, in a ring of numpy arrays."""
+
+    __slots__ = ("_arrival_s", "_count", "_lower", "_next", "_upper", "drift")
+
+    def __init__(self, capacity: int, drift: float) -> None:
+        self.drift = drift
+        self._arrival_s = np.empty(capacity)
+        self._upper = np.empty(capacity)
+        self._lower = np.empty(capacity)
+        self._next = 0
+        self._count = 0
+
+    def add(self, arrival_s: float, upper: float, lower: float) -> None:
+        """Keep one notification's bounds (``lower`` is -inf when unknown), dropping the oldest."""
+        i = self._next
+        self._arrival_s[i], self._upper[i], self._lower[i] = arrival_s, upper, lower
+        self._next = (i + 1) % self._arrival_s.size
+        self._count = min(self._count + 1, self._arrival_s.size)
+
+    def bracket(self, now_s: float) -> tuple[float, float]:
+        """(lower, upper) bound of the offset at ``now_s``, each widened by drift since taken."""
+        n = self._count
+        slack = self.drift * (now_s - self._arrival_s[:n])
+        return float(np.max(self._lower[:n] - slack)), float(np.min(self._upper[:n] + slack))
+
+    def offset_s(self, now_s: float) -> float:
+        """The middle of the bracket (its upper end while no lower bound is known)."""
+        lower, upper = self.bracket(now_s)
+        return upper if lower == -math.inf else (upper + lower) / 2
+
+
 @dataclass(slots=True)
 class _Segment:
     """Mutable state of one gap-free stretch; times on the summed-RR clock are seconds."""
 
     started_s: float
     prev_arrival_s: float
-    drift: float
+    bounds: _Bounds
     last_beat_summed_s: float = 0.0
     last_rr_s: float = 0.0
-    bounds: deque[tuple[float, float, float]] = field(default_factory=deque)
-    """(arrival_s, upper, lower) of each notification with RR; lower is -inf when unknown."""
     settled: bool = False
     held_summed_s: list[FloatArray] = field(default_factory=list)
     held_rr_ms: list[FloatArray] = field(default_factory=list)
     held_gap: list[BoolArray] = field(default_factory=list)
-
-    def bracket(self, now_s: float) -> tuple[float, float]:
-        """(lower, upper) bound of the offset at ``now_s``, each widened by drift since taken."""
-        arrays = np.array(self.bounds, dtype=np.float64).reshape(-1, 3)
-        slack = self.drift * (now_s - arrays[:, 0])
-        return float(np.max(arrays[:, 2] - slack)), float(np.min(arrays[:, 1] + slack))
-
-    def offset_s(self, now_s: float) -> float:
-        lower, upper = self.bracket(now_s)
-        return upper if lower == -math.inf else (upper + lower) / 2
 
 
 class BeatClock:
@@ -229,21 +248,21 @@ class BeatClock:
                 segment = None
         if segment is None:
             segment = self._segment = _Segment(
-                started_s=arrival_s, prev_arrival_s=arrival_s, drift=self.max_drift_ppm * 1e-6
+                started_s=arrival_s,
+                prev_arrival_s=arrival_s,
+                bounds=_Bounds(self.window, self.max_drift_ppm * 1e-6),
             )
             summed_s = rel_s - rel_s[-1]
             upper, lower = arrival_s, -math.inf
             gap[0], self._gap_next = self._gap_next, False
-        segment.bounds.append((arrival_s, upper, lower))
-        while len(segment.bounds) > self.window:
-            segment.bounds.popleft()
+        segment.bounds.add(arrival_s, upper, lower)
         segment.held_summed_s.append(summed_s)
         segment.held_rr_ms.append(rr_ms)
         segment.held_gap.append(gap)
         segment.last_beat_summed_s = float(summed_s[-1])
         segment.last_rr_s = float(rr_ms[-1]) / 1000.0
         segment.prev_arrival_s = arrival_s
-        lower, upper = segment.bracket(arrival_s)
+        lower, upper = segment.bounds.bracket(arrival_s)
         if not segment.settled and (
             upper - lower <= self.settle_width_s
             or arrival_s - segment.started_s >= self.settle_max_s
@@ -264,8 +283,8 @@ class BeatClock:
         beats in between are then misplaced by the lost RR.
         """
         tol = self.gap_tolerance_s
-        old_lower, old_upper = segment.bracket(now_s)
-        silence_s = upper - segment.offset_s(now_s)
+        old_lower, old_upper = segment.bounds.bracket(now_s)
+        silence_s = upper - segment.bounds.offset_s(now_s)
         return (
             lower > old_upper + tol
             or upper < old_lower - tol
@@ -275,7 +294,7 @@ class BeatClock:
     def _release(self, segment: _Segment, now_s: float) -> BeatBatch:
         if not segment.held_rr_ms:
             return self._concat([])
-        offset_s = segment.offset_s(now_s)
+        offset_s = segment.bounds.offset_s(now_s)
         beats = BeatBatch(
             device=self.device,
             t_s=np.concatenate(segment.held_summed_s) + offset_s,

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hrv import BeatBatch
 from ingest.hrm import HeartRateMeasurement, decode
@@ -135,3 +137,37 @@ def place_stream(clock: BeatClock, notes: list[tuple[float, bytes]]) -> BeatBatc
 
 def _decoded(note: tuple[float, bytes]) -> tuple[float, HeartRateMeasurement]:
     return note[0], decode(note[1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    period_s=st.floats(min_value=0.5, max_value=2.0),
+    seed=st.integers(min_value=0, max_value=2**16),
+    cuts=st.lists(st.integers(min_value=1, max_value=290), max_size=4, unique=True),
+)
+def test_every_beat_comes_out_once_in_order(
+    short_rr_ms: np.ndarray, period_s: float, seed: int, cuts: list[int]
+) -> None:
+    """Whatever the notification period and wherever the caller marks gaps, each RR comes out
+    exactly once and in order, times rise within each segment, and each marked gap is flagged."""
+    replay = strap_replay(short_rr_ms, period_s=period_s, seed=seed)
+    clock = BeatClock("strap")
+    parts = []
+    for i, note in enumerate(replay.notifications):
+        if i in cuts:
+            parts.append(clock.mark_gap())
+        parts.append(clock.feed(*_decoded(note)).beats)
+    beats = concat_beats("strap", [*parts, clock.flush()])
+    np.testing.assert_array_equal(beats.rr_ms, replay.rr_ms)
+    segment = np.cumsum(beats.gap)
+    rising = np.diff(beats.t_s) > 0
+    assert np.all(rising | (np.diff(segment) > 0))
+    beats_before = np.cumsum([0] + [len(decode(p).rr_ms) for _, p in replay.notifications])
+    holes = {int(beats_before[i]) for i in cuts if i < len(replay.notifications)}
+    assert int(beats.gap.sum()) == len(holes - {0, int(beats_before[-1])})
+
+
+@pytest.fixture(scope="module")
+def short_rr_ms() -> np.ndarray:
+    """RR of the 5-minute recording, whole 1/1024 s units."""
+    return load_rr_ms(Path(__file__).parents[1] / "data" / "pyhrv_short_5min.csv")
