@@ -18,6 +18,7 @@ from ingest.ble_backend import BleakBackend, Target
 from ingest.ble_link import LinkChange, StrapLink
 from recommender import Evaluator
 from simulators import VirtualStrap, load_scenario
+from vagus.baseline_store import BaselineStore
 from vagus.config import BleDevice, Config
 from vagus.console import ConsoleOutput
 from vagus.daemon import (
@@ -108,8 +109,15 @@ def build_daemon(
     if config.files.dir is not None:
         outputs.append(FilesOutput(SessionWriter(config.files.dir)))
     engine = StreamEngine(window_s=config.engine.window_s, step_s=config.engine.step_s)
+    baselines = BaselineStore(state_dir / "baselines.json")
+    for device, baseline in baselines.load().items():
+        engine.set_baseline(device, baseline)
     return Daemon(
-        sources=sources, engine=engine, evaluator=Evaluator(config.recommender), outputs=outputs
+        baselines=baselines,
+        sources=sources,
+        engine=engine,
+        evaluator=Evaluator(config.recommender),
+        outputs=outputs,
     )
 
 

@@ -15,10 +15,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from hrv import BeatBatch, WindowMetrics
+from hrv import BeatBatch, StreamEngine, WindowMetrics
 from recommender import Evaluator, Outcome, Trigger
+from vagus.baseline_store import BaselineStore
 from vagus.daemon._events import DeviceStatus
 from vagus.daemon._outputs import FLUSH_TIMEOUT_S, Output
 from vagus.daemon._sources import INBOX_SIZE, Inbox
@@ -30,11 +31,8 @@ OUTPUT_RESTART_S = 5.0
 
 SourceFactory = Callable[[Inbox], Coroutine[Any, Any, None]]
 
-
-class Engine(Protocol):
-    """The part of `hrv.StreamEngine` the daemon uses."""
-
-    def push(self, batch: BeatBatch) -> Sequence[WindowMetrics]: ...
+BASELINE_SAVE_S = 300.0
+"""How often personal baselines are saved while running (and always at shutdown)."""
 
 
 @dataclass(slots=True)
@@ -62,12 +60,14 @@ class Daemon:
         self,
         *,
         sources: dict[str, SourceFactory],
-        engine: Engine,
+        engine: StreamEngine,
         evaluator: Evaluator,
         outputs: Sequence[Output],
+        baselines: BaselineStore | None = None,
     ) -> None:
         self.sources = sources
         self.engine = engine
+        self.baselines = baselines
         self.evaluator = evaluator
         self.outputs = list(outputs)
         self.summary = Summary()
@@ -88,12 +88,16 @@ class Daemon:
             engine = group.create_task(self._engine_loop(), name="engine")
             sources = group.create_task(self._run_sources(), name="sources")
             stopper = group.create_task(self._stop.wait(), name="stop")
+            saver = group.create_task(self._save_baselines_every(BASELINE_SAVE_S), name="baselines")
             await asyncio.wait([sources, stopper], return_when=asyncio.FIRST_COMPLETED)
             for task in (sources, stopper):
                 task.cancel()
             await asyncio.wait([sources, stopper])
             await self.inbox.put(None)
             await asyncio.wait([engine])
+            saver.cancel()
+            self._flush_engine()
+            self._save_baselines()
             for output in self.outputs:
                 await output.close()
             if output_tasks:
@@ -141,7 +145,27 @@ class Daemon:
         self.summary.beats += len(batch)
         for output in self.outputs:
             output.beats(batch)
-        windows = self.engine.push(batch)
+        self._on_windows(self.engine.push(batch))
+
+    def _flush_engine(self) -> None:
+        """Emit every device's last windows, as a recording's end does."""
+        for device in self.engine.devices:
+            self._on_windows(self.engine.flush(device))
+
+    async def _save_baselines_every(self, period_s: float) -> None:
+        while True:
+            await asyncio.sleep(period_s)
+            self._save_baselines()
+
+    def _save_baselines(self) -> None:
+        if self.baselines is None or not self.engine.devices:
+            return
+        try:
+            self.baselines.save(self.engine.baselines())
+        except OSError as exc:
+            log.error("could not save baselines to %s: %s", self.baselines.path, exc)
+
+    def _on_windows(self, windows: Sequence[WindowMetrics]) -> None:
         if not windows:
             return
         self.summary.windows += len(windows)
