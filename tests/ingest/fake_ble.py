@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -123,7 +123,7 @@ class FakeBackend:
 
     def __init__(
         self,
-        script: list[ScriptItem],
+        script: Sequence[ScriptItem],
         clock: FakeClock,
         *,
         device: FoundDevice | None = None,
@@ -188,9 +188,9 @@ class FakeBackend:
 class Harness:
     """One link on a fake backend, with its changes, back-off waits and timed output."""
 
-    def __init__(self, script: list[object], **link_options: object) -> None:
+    def __init__(self, script: Sequence[ScriptItem]) -> None:
         self.clock = FakeClock(START_S)
-        self.backend = FakeBackend(script, self.clock)  # type: ignore[arg-type]
+        self.backend = FakeBackend(script, self.clock)
         self.changes: list[LinkChange] = []
         self.waits_s: list[float] = []
         self.link = StrapLink(
@@ -201,7 +201,6 @@ class Harness:
             sleep=self._sleep,
             rng=random.Random(3),
             connect_timeout_s=0.05,
-            **link_options,  # type: ignore[arg-type]
         )
         self.backend.when_done = self.link.stop
         self.counters = StreamCounters()

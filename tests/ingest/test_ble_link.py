@@ -19,6 +19,7 @@ from tests.ingest.fake_ble import (
     FakeBackend,
     FakeClock,
     Harness,
+    ScriptItem,
     Session,
     beats_of,
 )
@@ -37,7 +38,7 @@ async def test_ten_minute_replay_with_two_disconnects_stays_within_50_ms(
     def between(a_s: float, b_s: float) -> list[tuple[float, bytes]]:
         return [n for n in notes if START_S + a_s <= n[0] < START_S + b_s]
 
-    script = [
+    script: list[ScriptItem] = [
         Session(between(0, 200)),
         ConnectError(ADDRESS, "le-connection-abort-by-local"),
         HANG,

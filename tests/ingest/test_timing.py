@@ -26,7 +26,7 @@ def timing_errors_s(beats: BeatBatch, replay: Replay) -> np.ndarray:
     """Placed minus true time of each beat, after checking each placed beat is the true one."""
     nearest = np.abs(beats.t_s[:, None] - replay.beat_t_s[None, :]).argmin(axis=1)
     np.testing.assert_array_equal(beats.rr_ms, replay.rr_ms[nearest])
-    return beats.t_s - replay.beat_t_s[nearest]
+    return np.asarray(beats.t_s - replay.beat_t_s[nearest])
 
 
 @pytest.fixture
