@@ -243,7 +243,17 @@ async def _close(client: GattClient) -> None:
 
 
 async def run_links(links: Sequence[StrapLink]) -> None:
-    """Run every link in one TaskGroup, each task named ``ingest[<target>]``."""
+    """Run every link in one TaskGroup, each task named ``ingest[<target>]``.
+
+    A strap that is the wrong device (`MissingCharacteristicError`) ends its
+    own task only (its ``failed`` state change says why); any other error
+    that escapes a link (no Bluetooth at all, a bug) cancels them all.
+    """
     async with asyncio.TaskGroup() as group:
         for link in links:
-            group.create_task(link.run(), name=f"ingest[{link.target.label}]")
+            group.create_task(_supervised(link), name=f"ingest[{link.target.label}]")
+
+
+async def _supervised(link: StrapLink) -> None:
+    with contextlib.suppress(MissingCharacteristicError):
+        await link.run()

@@ -176,3 +176,25 @@ async def test_several_straps_run_in_named_tasks() -> None:
         await run_links([link for link, _ in links])
     names = {name for _, backend in links for name in backend.task_names}
     assert names == {"ingest[C0:FF:EE:00:00:01]", "ingest[C0:FF:EE:00:00:02]"}
+
+
+async def test_a_wrong_device_does_not_stop_the_other_straps() -> None:
+    """run_links: a strap without 0x2A37 fails alone; the other streams on to its end."""
+    clock = FakeClock(START_S)
+    note = [(START_S + 1, encode(HeartRateMeasurement(hr_bpm=60)))]
+    good = FakeBackend([Session(note, link_loss=False)], clock)
+    wrong = FakeBackend(
+        [Session([])],
+        clock,
+        device=FoundDevice(name="Kettle", address="C0:FF:EE:00:00:09", rssi_dbm=-70),
+        offers_hrm=False,
+    )
+    links = [
+        StrapLink(Target.parse(backend.device.address), backend, clock=clock)
+        for backend in (good, wrong)
+    ]
+    good.when_done = links[0].stop
+    async with asyncio.timeout(5):
+        await run_links(links)
+    assert [link.state for link in links] == [LinkState.STOPPED, LinkState.FAILED]
+    assert good.clients[0].calls[-2:] == ["stop_notify 2a37", "disconnect"]
