@@ -38,7 +38,8 @@ RR for ``max_silence_s``; the sensor reports no skin contact (its RR are
 dropped and counted: they are not heartbeats); or the bounds contradict.
 
 Notifications without RR (optical sensors, some watches) still give HR
-samples (`HrSamples`); then HRV is unavailable (`NO_RR_MESSAGE`) and no
+samples (`HrSamples`; notifications saying "no contact" give none, their
+HR is not a heart rate); then HRV is unavailable (`NO_RR_MESSAGE`) and no
 RR is ever invented. No clock reads: arrival times are data.
 """
 
@@ -208,12 +209,13 @@ class BeatClock:
         elif self._segment is not None:
             self._segment.prev_arrival_s = arrival_s
         rr_at = self._last_rr_arrival_s
+        contact = m.sensor_contact is not False
         return Timed(
             beats=self._concat(parts),
             hr=HrSamples(
                 device=self.device,
-                t_s=np.array([arrival_s]),
-                hr_bpm=np.array([float(m.hr_bpm)]),
+                t_s=np.array([arrival_s] if contact else []),
+                hr_bpm=np.array([float(m.hr_bpm)] if contact else []),
             ),
             hrv_unavailable=rr_at is None or arrival_s - rr_at > self.max_silence_s,
         )
@@ -332,7 +334,7 @@ def time_notifications(
     beats = concat_beats(clock.device, [*(s.beats for s in steps), clock.flush()])
     hr = HrSamples(
         device=clock.device,
-        t_s=np.array(arrivals_s, dtype=np.float64),
-        hr_bpm=np.array([m.hr_bpm for m in measurements], dtype=np.float64),
+        t_s=np.concatenate([s.hr.t_s for s in steps]) if steps else np.zeros(0),
+        hr_bpm=np.concatenate([s.hr.hr_bpm for s in steps]) if steps else np.zeros(0),
     )
     return beats, hr

@@ -93,7 +93,9 @@ def test_lost_contact_drops_rr_and_flags_a_gap(five_min: Replay) -> None:
         (a, bytes([p[0] & ~0x02]) + p[1:]) if START_S + 60 <= a < START_S + 63 else (a, p)
         for a, p in five_min.notifications
     ]
-    beats = place(clock, notes)
+    arrivals = [a for a, _ in notes]
+    beats, hr = time_notifications(clock, arrivals, [decode(p) for _, p in notes])
+    assert len(hr) == len(notes) - sum(START_S + 60 <= a < START_S + 63 for a in arrivals)
     assert clock.dropped_no_contact > 0
     assert len(beats) + clock.dropped_no_contact == five_min.rr_ms.size
     assert beats.gap.sum() == 1
