@@ -21,6 +21,7 @@ from ingest.ble_link import LinkChange, StrapLink
 from ingest.ble_scan import scan
 from ingest.ble_state import LinkEvent, LinkState
 from ingest.ble_stream import timed_notifications
+from ingest.errors import BluetoothUnavailableError
 from ingest.timing import BeatClock, Timed, concat_beats
 from simulators.bluez import FakeBluez, VirtualPeripheral
 from tests.ingest.replay import START_S, load_rr_ms, strap_replay
@@ -156,3 +157,23 @@ async def test_absent_strap_is_not_found_and_retried(bus: str) -> None:
     assert [c.event for c in changes].count(LinkEvent.NOT_FOUND) == 2
     assert len(waits) == 2
     assert link.state is LinkState.STOPPED
+
+
+async def test_powered_off_adapter_is_bluetooth_unavailable(bus: str) -> None:
+    """An adapter that is off: scan raises BluetoothUnavailableError saying so, in one line."""
+    async with FakeBluez(bus, powered=False, peripherals=[VirtualPeripheral(address=STRAP)]):
+        with pytest.raises(BluetoothUnavailableError) as info:
+            await scan(0.3)
+    assert str(info.value).startswith("Bluetooth unavailable: powered off")
+    assert "\n" not in str(info.value)
+
+
+async def test_powered_off_adapter_stops_a_link_for_good(bus: str) -> None:
+    """A link on a powered-off adapter fails at once (no retry loop) with state failed."""
+    changes: list[LinkChange] = []
+    async with FakeBluez(bus, powered=False):
+        link = StrapLink(Target.parse(STRAP), BleakBackend(), on_change=changes.append)
+        with pytest.raises(BluetoothUnavailableError):
+            await link.run()
+    assert link.state is LinkState.FAILED
+    assert [c.event for c in changes] == [LinkEvent.START, LinkEvent.FATAL]
