@@ -60,8 +60,9 @@ LOCAL = 32
 MEDIAN_TO_QD = 0.616
 HALF_MEDIAN = 5
 LOOKAHEAD = HALF_MEDIAN
-#: Beats of history a stream must keep before its first undecided beat.
-HISTORY = SPAN + 2 * BLOCK + HALF_MEDIAN + 1
+#: Beats of history a stream must keep before its first undecided beat (which
+#: starts a block): the trailing threshold's 91 |dRR| values need one more RR.
+HISTORY = SPAN + 1
 #: Thresholds never go below this (ms), so flat recordings do not divide by zero.
 THRESHOLD_FLOOR_MS = 5.0
 
@@ -113,9 +114,13 @@ def _neighbour(values: FloatArray, index: IntArray, offset: int, ok: BoolArray) 
     return np.where(ok, values[at] if values.size else 0.0, 0.0)
 
 
-def _masked_rows(values: FloatArray, first: IntArray, count: IntArray, width: int) -> FloatArray:
-    """Rows ``values[first : first + count]`` padded with NaN to ``width``, sorted."""
-    padded = np.concatenate([values, np.full(width, np.nan)])
+def _padded(values: FloatArray) -> FloatArray:
+    """``values`` followed by ``SPAN`` NaNs, so any row of up to ``SPAN`` values can be cut."""
+    return np.concatenate([values, np.full(SPAN, np.nan)])
+
+
+def _masked_rows(padded: FloatArray, first: IntArray, count: IntArray, width: int) -> FloatArray:
+    """Sorted rows ``values[first : first + count]`` (``padded`` by `_padded`), NaN-filled."""
     rows = sliding_window_view(padded, width)[first]
     short = count < width
     if short.any():
@@ -174,7 +179,7 @@ def decide(seg: Segments) -> Decided:
     # Rolling 11-beat median, clipped at the device's first beat and at a final end.
     lo = np.maximum(index - HALF_MEDIAN, index - k)
     hi = np.minimum(index + HALF_MEDIAN + 1, seg.stop[s])
-    med_rows = _masked_rows(rr, lo, hi - lo, 2 * HALF_MEDIAN + 1)
+    med_rows = _masked_rows(_padded(rr), lo, hi - lo, 2 * HALF_MEDIAN + 1)
     med = _median(med_rows, hi - lo)
     mrr = seg.mrr_ms.copy()
     fresh = rr[index] - med
@@ -183,8 +188,8 @@ def decide(seg: Segments) -> Decided:
     # Block thresholds: the larger of those of the 91 beats before the block
     # and of the LOCAL beats ending with it (which follows a sudden rise in
     # variability that the trailing beats have not seen yet).
-    drr = np.abs(_deltas(seg, seg_of))
-    amrr = np.abs(mrr)
+    drr = _padded(np.abs(_deltas(seg, seg_of)))
+    amrr = _padded(np.abs(mrr))
     block = k // BLOCK
     pair_key = s * (int(block.max()) + 1 if block.size else 1) + block
     _, first_of_pair, inverse = np.unique(pair_key, return_index=True, return_inverse=True)
