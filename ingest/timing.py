@@ -140,6 +140,8 @@ class _Segment:
     started_s: float
     prev_arrival_s: float
     bounds: _Bounds
+    spacing_s: float = math.inf
+    """Time between the two latest notifications (inf until there are two)."""
     last_beat_summed_s: float = 0.0
     last_rr_s: float = 0.0
     settled: bool = False
@@ -207,6 +209,7 @@ class BeatClock:
             self._last_rr_arrival_s = arrival_s
             parts.append(self._add_rr(arrival_s, np.asarray(m.rr_ms, dtype=np.float64)))
         elif self._segment is not None:
+            self._segment.spacing_s = arrival_s - self._segment.prev_arrival_s
             self._segment.prev_arrival_s = arrival_s
         rr_at = self._last_rr_arrival_s
         contact = m.sensor_contact is not False
@@ -263,6 +266,7 @@ class BeatClock:
         segment.held_gap.append(gap)
         segment.last_beat_summed_s = float(summed_s[-1])
         segment.last_rr_s = float(rr_ms[-1]) / 1000.0
+        segment.spacing_s = arrival_s - segment.prev_arrival_s
         segment.prev_arrival_s = arrival_s
         lower, upper = segment.bounds.bracket(arrival_s)
         if not segment.settled and (
@@ -278,19 +282,23 @@ class BeatClock:
         """True when a new notification's bounds show beats lost or duplicated before it.
 
         Beyond ``gap_tolerance_s``: its first beat would precede the previous
-        arrival (lost beats), its last beat would follow its own arrival
-        (duplicated RR), or the silence since its last beat is longer than
-        1.5 times the RR before it (a lost notification). A loss that trips
-        none of these is caught by the next notification's lower bound; the
-        beats in between are then misplaced by the lost RR.
+        arrival (lost beats), or its last beat would follow its own arrival
+        (duplicated RR). Or a notification looks lost: this one came more than
+        1.5 times the previous spacing after the last, and the silence since
+        its last beat is longer than 1.5 times the RR before it (the next beat
+        is overdue). Requiring both keeps pauses (a long RR after a premature
+        beat) from passing for losses. A loss that trips none of these is
+        caught by the next notification's lower bound; the beats in between
+        are then misplaced by the lost RR.
         """
         tol = self.gap_tolerance_s
         old_lower, old_upper = segment.bounds.bracket(now_s)
         silence_s = upper - segment.bounds.offset_s(now_s)
+        late = now_s - segment.prev_arrival_s > 1.5 * segment.spacing_s
         return (
             lower > old_upper + tol
             or upper < old_lower - tol
-            or silence_s > 1.5 * segment.last_rr_s + tol
+            or (late and silence_s > 1.5 * segment.last_rr_s + tol)
         )
 
     def _release(self, segment: _Segment, now_s: float) -> BeatBatch:

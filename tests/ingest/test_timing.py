@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hrv import BeatBatch
-from ingest.hrm import HeartRateMeasurement, decode
+from ingest.hrm import RR_UNIT_MS, HeartRateMeasurement, decode
 from ingest.timing import NO_RR_MESSAGE, BeatClock, concat_beats, time_notifications
 from tests.ingest.replay import START_S, Replay, load_rr_ms, silence, strap_replay
 
@@ -173,3 +173,14 @@ def test_every_beat_comes_out_once_in_order(
 def short_rr_ms() -> np.ndarray:
     """RR of the 5-minute recording, whole 1/1024 s units."""
     return load_rr_ms(Path(__file__).parents[1] / "data" / "pyhrv_short_5min.csv")
+
+
+def test_premature_beats_and_compensatory_pauses_are_not_gaps() -> None:
+    """Ectopic beats (60 % RR, then a 140 % pause) every 15 beats: no false gap, all < 50 ms."""
+    rr_units = np.full(400, 922.0)
+    rr_units[15::15] = 553.0
+    rr_units[16::15] = 1291.0
+    replay = strap_replay(rr_units * RR_UNIT_MS)
+    beats = place(BeatClock("strap"), replay.notifications)
+    assert not beats.gap.any()
+    assert np.abs(beats.t_s - replay.beat_t_s).max() < 0.05
