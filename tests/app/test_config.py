@@ -86,3 +86,16 @@ def test_influx_spool_defaults_into_state_dir(tmp_path: Path) -> None:
     config = parse_config(data, environ={})
     assert config.influx is not None
     assert config.influx.spool_dir == tmp_path / "influx-spool"
+
+
+def test_example_rule_is_the_shipped_default() -> None:
+    """The commented rule in the example config, uncommented, is exactly the default rule set."""
+    import tomllib
+
+    from recommender import default_config
+    from recommender import parse_config as parse_rules
+
+    text = example_text()
+    block = text[text.index("# [[rules]]") :].splitlines()
+    uncommented = "\n".join(line.removeprefix("# ") for line in block)
+    assert parse_rules(tomllib.loads(uncommented)) == default_config()

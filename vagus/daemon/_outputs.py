@@ -72,11 +72,10 @@ class MqttOutput:
 
     async def close(self) -> None:
         """Give the broker a moment to take journalled triggers; the journal keeps the rest."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(FLUSH_TIMEOUT_S):
-                # Polling: the publisher offers no "drained" event; the wait is bounded.
-                while self.publisher.connected.is_set() and self.publisher.pending_durable:  # noqa: ASYNC110
-                    await asyncio.sleep(0.05)
+        if self.publisher.connected.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(FLUSH_TIMEOUT_S):
+                    await self.publisher.wait_delivered()
         if self.publisher.pending_durable:
             log.warning(
                 "mqtt: %d triggers/outcomes kept on disk for the next start",
