@@ -162,7 +162,7 @@ def baevsky_stress_index(rr_u: IntArray, lo: IntArray, hi: IntArray) -> FloatArr
     b0 = int(bins.min())
     width = int(bins.max()) - b0 + 1
     if int((hi_b - lo_b).sum()) < values.size * width // 4:
-        # Few windows per beat (the stream): count each window's beats directly.
+        # Few windows per beat (the stream): work on each window's beats directly.
         lengths = hi_b - lo_b
         window = np.repeat(np.arange(lo_b.size, dtype=np.int64), lengths)
         starts = np.zeros(lo_b.size, np.int64)
@@ -170,17 +170,20 @@ def baevsky_stress_index(rr_u: IntArray, lo: IntArray, hi: IntArray) -> FloatArr
         beat = np.arange(window.size, dtype=np.int64) - np.repeat(starts - (lo_b - first), lengths)
         keys = window * width + (bins[beat] - b0)
         hist = np.bincount(keys, minlength=lo_b.size * width).reshape(lo_b.size, width)
+        in_windows = values[beat]
+        top = np.maximum.reduceat(in_windows, starts)
+        bottom = np.minimum.reduceat(in_windows, starts)
     else:
-        # Many overlapping windows (batch): per-bin prefix counts.
+        # Many overlapping windows (batch): per-bin prefix counts and a sparse table.
         counts = np.zeros((values.size + 1, width), np.int32)
         counts[np.arange(1, values.size + 1), bins - b0] = 1
         np.cumsum(counts, axis=0, out=counts)
         hist = counts[hi_b - first] - counts[lo_b - first]
+        top = _range_extreme(values, lo_b - first, hi_b - first, biggest=True)
+        bottom = _range_extreme(values, lo_b - first, hi_b - first, biggest=False)
     mode_bin = np.argmax(hist, axis=1) + b0
     amo_pct = 100.0 * hist.max(axis=1) / (hi_b - lo_b)
     mo_s = (mode_bin + 0.5) * 0.05
-    top = _range_extreme(values, lo_b - first, hi_b - first, biggest=True)
-    bottom = _range_extreme(values, lo_b - first, hi_b - first, biggest=False)
     spread_s = (top - bottom) / (1000.0 * UNITS_PER_MS)
     si = _ratio(amo_pct, 2.0 * mo_s * spread_s, spread_s > 0)
     out[busy] = np.sqrt(si)

@@ -142,3 +142,18 @@ def test_flush_of_unknown_device_names_it() -> None:
     with pytest.raises(hrv.UnknownDeviceError) as info:
         hrv.StreamEngine().flush("nobody")
     assert info.value.device == "nobody"
+
+
+def test_five_minute_windows_fit_in_16_kib_per_device() -> None:
+    """A fleet at one beat per second with 5-minute windows holds at most 16 KiB per device."""
+    n_dev, seconds = 50, 420
+    rng = np.random.default_rng(3)
+    rr = 1000.0 + rng.normal(0, 30, (n_dev, seconds))
+    t = 1.7e9 + np.cumsum(rr, axis=1) / 1000
+    engine = hrv.StreamEngine(window_s=300.0)
+    rows = engine.register([f"s{i}" for i in range(n_dev)])
+    emitted = 0
+    for s in range(seconds):
+        emitted += len(engine.push_columns(rows, t[:, s], rr[:, s]))
+    assert emitted > n_dev * 60
+    assert engine.memory_bytes() / n_dev <= 16 * 1024
