@@ -9,6 +9,7 @@ from rich.console import Console
 
 from ingest.ble_backend import FoundDevice
 from tests.servers import SystemBus
+from vagus.cli import main
 from vagus.commands import scan as scan_command
 from vagus.commands.scan import device_table
 from vagus.errors import UserError
@@ -60,3 +61,14 @@ def test_table_lists_name_address_and_rssi() -> None:
     assert "C0:FF:EE:00:00:02" in text
     assert "-58" in text
     assert "(no name)" in text
+
+
+def test_cli_exits_2_with_one_line_without_bluetooth(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through the real CLI entry point: exit code 2 and exactly one line on stderr."""
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path}/no-such-socket")
+    assert main(["scan", "--timeout", "0.2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("vagus scan: Bluetooth unavailable:")
