@@ -40,6 +40,13 @@ from ingest.errors import ConnectError, DeviceNotFoundError, MissingCharacterist
 
 __all__ = ["DeviceInfo", "LinkChange", "StrapLink", "run_links"]
 
+_FAILED_IN = {
+    LinkState.SCANNING: LinkEvent.NOT_FOUND,
+    LinkState.CONNECTING: LinkEvent.CONNECT_FAILED,
+    LinkState.STREAMING: LinkEvent.LINK_LOST,
+}
+"""The event a retryable failure is, by the state it struck in."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceInfo:
@@ -120,12 +127,7 @@ class StrapLink:
                     if not is_retryable(exc):
                         self._fire(LinkEvent.FATAL, error=str(exc))
                         raise
-                    event = (
-                        LinkEvent.NOT_FOUND
-                        if isinstance(exc, DeviceNotFoundError)
-                        else LinkEvent.CONNECT_FAILED
-                    )
-                    self._fire(event, error=str(exc) or type(exc).__name__)
+                    self._fire(_FAILED_IN[self.state], error=str(exc) or type(exc).__name__)
                 if self._stopping:
                     break
                 await self._sleep(backoff_delay(self._attempt, self._rng))

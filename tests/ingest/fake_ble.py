@@ -4,8 +4,8 @@ A script says what each connection attempt meets: a `Session` replays real
 0x2A37 payloads at their arrival times (moving the injected `FakeClock`),
 then drops the link or ends the test; an exception fails the attempt;
 `HANG` never answers (the link's timeout fires); `NOT_FOUND` makes the scan
-come back empty. `Harness` runs one `StrapLink` on it together with the
-beat pipeline.
+come back empty; `SCAN_HANG` makes it never return. `Harness` runs one
+`StrapLink` on it together with the beat pipeline.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from tests.ingest.replay import START_S
 STRAP_ADDRESS: Final = "C0:FF:EE:00:00:01"
 HANG: Final = "hang"
 NOT_FOUND: Final = "not found"
+SCAN_HANG: Final = "scan hang"
 
 
 @dataclass
@@ -161,6 +162,9 @@ class FakeBackend:
         if self.script[0] == NOT_FOUND:
             self.script.pop(0)
             return None
+        if self.script[0] == SCAN_HANG:
+            self.script.pop(0)
+            await asyncio.Event().wait()
         return self.device if target.matches(self.device) else None
 
     async def connect(
@@ -200,6 +204,7 @@ class Harness:
             clock=self.clock,
             sleep=self._sleep,
             rng=random.Random(3),
+            scan_timeout_s=0.05,
             connect_timeout_s=0.05,
         )
         self.backend.when_done = self.link.stop

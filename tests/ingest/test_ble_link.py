@@ -16,6 +16,7 @@ from ingest.hrm import HeartRateMeasurement, encode
 from tests.ingest.fake_ble import (
     HANG,
     NOT_FOUND,
+    SCAN_HANG,
     FakeBackend,
     FakeClock,
     Harness,
@@ -198,3 +199,14 @@ async def test_a_wrong_device_does_not_stop_the_other_straps() -> None:
         await run_links(links)
     assert [link.state for link in links] == [LinkState.STOPPED, LinkState.FAILED]
     assert good.clients[0].calls[-2:] == ["stop_notify 2a37", "disconnect"]
+
+
+async def test_scan_that_never_returns_times_out_and_retries() -> None:
+    """A hung scan is cut by the link's timeout, reported as not_found, and retried."""
+    note = [(START_S + 1, encode(HeartRateMeasurement(hr_bpm=60)))]
+    h = Harness([SCAN_HANG, Session(note, link_loss=False)])
+    await h.run()
+    not_found = [c for c in h.changes if c.event is LinkEvent.NOT_FOUND]
+    assert len(not_found) == 1
+    assert not_found[0].before is LinkState.SCANNING
+    assert LinkEvent.SUBSCRIBED in h.events()
