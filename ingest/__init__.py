@@ -25,6 +25,7 @@ from ingest.errors import (
     StateError,
 )
 from ingest.hrm import RR_UNIT_MS, HeartRateMeasurement, decode, encode
+from ingest.recordings import RecordingError, RecordingFormat, detect_format, read_recording
 from ingest.timing import (
     NO_RR_MESSAGE,
     BeatClock,
@@ -60,6 +61,8 @@ __all__ = [
     "MissingCharacteristicError",
     "Notification",
     "NotificationQueue",
+    "RecordingError",
+    "RecordingFormat",
     "StateError",
     "StrapLink",
     "StreamCounters",
@@ -68,8 +71,10 @@ __all__ = [
     "backoff_delay",
     "concat_beats",
     "decode",
+    "detect_format",
     "encode",
     "is_retryable",
+    "read_recording",
     "run_links",
     "scan",
     "time_notifications",
