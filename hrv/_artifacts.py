@@ -108,24 +108,35 @@ class Decided:
     th2: FloatArray
 
 
+def ranges(start: IntArray, stop: IntArray) -> tuple[IntArray, IntArray]:
+    """Row number and value of every integer in the ranges ``[start, stop)``, row by row."""
+    n = np.maximum(stop - start, 0)
+    row = np.repeat(np.arange(n.size, dtype=np.int64), n)
+    first = np.zeros(n.size, np.int64)
+    np.cumsum(n[:-1], out=first[1:])
+    return row, np.arange(int(n.sum()), dtype=np.int64) - np.repeat(first - start, n)
+
+
 def _neighbour(values: FloatArray, index: IntArray, offset: int, ok: BoolArray) -> FloatArray:
     """``values[index + offset]`` where ``ok``, else 0."""
     at = np.clip(index + offset, 0, max(values.size - 1, 0))
     return np.where(ok, values[at] if values.size else 0.0, 0.0)
 
 
-def _padded(values: FloatArray) -> FloatArray:
-    """``values`` followed by ``SPAN`` NaNs, so any row of up to ``SPAN`` values can be cut."""
-    return np.concatenate([values, np.full(SPAN, np.nan)])
-
-
-def _masked_rows(padded: FloatArray, first: IntArray, count: IntArray, width: int) -> FloatArray:
-    """Sorted rows ``values[first : first + count]`` (``padded`` by `_padded`), NaN-filled."""
-    rows = sliding_window_view(padded, width)[first]
-    short = count < width
+def _rows(values: FloatArray, first: IntArray, count: IntArray, width: int) -> FloatArray:
+    """Sorted rows ``values[first : first + count]``, NaN-filled to ``width``."""
+    n = values.size
+    safe = np.minimum(first, max(n - width, 0))
+    if n >= width:
+        rows = sliding_window_view(values, width)[safe]
+    else:
+        rows = np.full((first.size, width), np.nan)
+    short = (count < width) | (first != safe)
     if short.any():
         cols = np.arange(width)
-        rows[short] = np.where(cols < count[short, None], rows[short], np.nan)
+        idx = np.clip(first[short, None] + cols, 0, max(n - 1, 0))
+        inside = cols < count[short, None]
+        rows[short] = np.where(inside, values[idx] if n else np.nan, np.nan)
     rows.sort(axis=1)
     return rows
 
@@ -149,12 +160,14 @@ def _median(rows: FloatArray, count: IntArray) -> FloatArray:
     return (lower + upper) / 2.0
 
 
-def _deltas(seg: Segments, seg_of: IntArray) -> FloatArray:
-    """dRR of every flat beat (0 at a device's first beat, after a gap, or a segment's start)."""
-    d = np.zeros(seg.rr_ms.size)
-    d[1:] = np.diff(seg.rr_ms)
-    idx = np.arange(seg.rr_ms.size)
-    d[(seg.k == 0) | seg.gap | (idx == seg.start[seg_of])] = 0.0
+def _deltas(seg: Segments) -> FloatArray:
+    """dRR of every flat beat (0 after a gap and at a segment's start, e.g. a device's first)."""
+    d = np.empty(seg.rr_ms.size)
+    if d.size:
+        d[0] = 0.0
+        np.subtract(seg.rr_ms[1:], seg.rr_ms[:-1], out=d[1:])
+        d[seg.gap] = 0.0
+        d[seg.start[seg.start < seg.stop]] = 0.0
     return d
 
 
@@ -162,24 +175,22 @@ def decide(seg: Segments) -> Decided:
     """Detect and correct the beats of each segment that can now be decided."""
     n_seg = seg.start.size
     lengths = seg.stop - seg.start
-    seg_of = np.repeat(np.arange(n_seg), lengths)
-    pos = np.arange(seg.rr_ms.size) - seg.start[seg_of]
     # A block is decided once its last beat and LOOKAHEAD more are in (or the data end).
+    has = lengths > 0
+    k_first = np.zeros(n_seg, np.int64)
     k_last = np.full(n_seg, -1, np.int64)
-    k_last[lengths > 0] = seg.k[seg.stop[lengths > 0] - 1]
-    block_end = (seg.k // BLOCK) * BLOCK + BLOCK - 1
-    new = (pos >= seg.done[seg_of]) & (
-        seg.final[seg_of] | (block_end + LOOKAHEAD <= k_last[seg_of])
-    )
-    index = np.flatnonzero(new).astype(np.int64)
-    s = seg_of[index]
+    k_first[has] = seg.k[seg.start[has]]
+    k_last[has] = seg.k[seg.stop[has] - 1]
+    last_ready_k = ((k_last - LOOKAHEAD + 1) // BLOCK) * BLOCK - 1
+    ready = np.where(seg.final, lengths, np.clip(last_ready_k - k_first + 1, 0, lengths))
+    s, index = ranges(seg.start + seg.done, seg.start + np.maximum(ready, seg.done))
     rr = seg.rr_ms
     k = seg.k[index]
 
     # Rolling 11-beat median, clipped at the device's first beat and at a final end.
     lo = np.maximum(index - HALF_MEDIAN, index - k)
     hi = np.minimum(index + HALF_MEDIAN + 1, seg.stop[s])
-    med_rows = _masked_rows(_padded(rr), lo, hi - lo, 2 * HALF_MEDIAN + 1)
+    med_rows = _rows(rr, lo, hi - lo, 2 * HALF_MEDIAN + 1)
     med = _median(med_rows, hi - lo)
     mrr = seg.mrr_ms.copy()
     fresh = rr[index] - med
@@ -188,8 +199,8 @@ def decide(seg: Segments) -> Decided:
     # Block thresholds: the larger of those of the 91 beats before the block
     # and of the LOCAL beats ending with it (which follows a sudden rise in
     # variability that the trailing beats have not seen yet).
-    drr = _padded(np.abs(_deltas(seg, seg_of)))
-    amrr = _padded(np.abs(mrr))
+    drr = np.abs(_deltas(seg))
+    amrr = np.abs(mrr)
     block = k // BLOCK
     pair_key = s * (int(block.max()) + 1 if block.size else 1) + block
     _, first_of_pair, inverse = np.unique(pair_key, return_index=True, return_inverse=True)
@@ -209,7 +220,7 @@ def decide(seg: Segments) -> Decided:
         count = np.maximum(f_end - f_begin, 0)
         n = np.maximum(count, 1)
         for values, out in ((drr, th1_p), (amrr, th2_p)):
-            rows = _masked_rows(values, f_begin, n, span)
+            rows = _rows(values, f_begin, n, span)
             if local:
                 scale = MEDIAN_TO_QD * _quantile(rows, n, 0.5)
             else:
@@ -219,7 +230,7 @@ def decide(seg: Segments) -> Decided:
     th2_p = np.where(cached, seg.th2[p_seg], np.maximum(th2_p, THRESHOLD_FLOOR_MS))
     th1 = th1_p[inverse]
     th2 = th2_p[inverse]
-    drr = _deltas(seg, seg_of)
+    drr = _deltas(seg)
 
     # Classification (Lipponen & Tarvainen 2019, Fig. 1), every beat at once.
     def near(offset: int) -> FloatArray:
@@ -243,7 +254,7 @@ def decide(seg: Segments) -> Decided:
     # The beat after an "extra" one holds the rest of the split interval.
     prev_extra = np.zeros(index.size, np.bool_)
     if index.size:
-        first_new = pos[index] == seg.done[s]
+        first_new = index == seg.start[s] + seg.done[s]
         prev_extra[first_new] = seg.extra_before[s[first_new]]
         prev_extra[~first_new] = extra[np.flatnonzero(~first_new) - 1]
     artifact = ectopic | long_short | prev_extra

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hrv._artifacts import BLOCK, HISTORY, LOOKAHEAD, Segments, decide
+from hrv._artifacts import BLOCK, HISTORY, LOOKAHEAD, Segments, decide, ranges
 from hrv._batch import DEFAULT_BASELINE, DEFAULT_QUALITY, check_settings
 from hrv._core import BaselineSums, Beats, Windows, compute_windows
 from hrv._metrics import UNITS_PER_MS, quantize_rr
@@ -34,15 +34,6 @@ from hrv.errors import InputError, UnknownDeviceError
 IntArray = NDArray[np.int64]
 _GAP = np.uint8(1)
 _ARTIFACT = np.uint8(2)
-
-
-def _ranges(start: IntArray, stop: IntArray) -> tuple[IntArray, IntArray]:
-    """Row number and value of every integer in the ranges ``[start, stop)``, row by row."""
-    n = np.maximum(stop - start, 0)
-    row = np.repeat(np.arange(n.size, dtype=np.int64), n)
-    first = np.zeros(n.size, np.int64)
-    np.cumsum(n[:-1], out=first[1:])
-    return row, np.arange(int(n.sum()), dtype=np.int64) - np.repeat(first - start, n)
 
 
 def _count_le(t: FloatArray, start: IntArray, stop: IntArray, q: FloatArray) -> IntArray:
@@ -327,17 +318,16 @@ class StreamEngine:
             self._n_decided[rows] = self._n_total[rows]
             return
         start_k = np.maximum(self._n_decided[rows] - HISTORY, 0)
-        seg_of, k = _ranges(start_k, self._n_total[rows])
-        dev = rows[seg_of]
-        pos = k % self._cap_used
+        seg_of, k = ranges(start_k, self._n_total[rows])
+        flat = rows[seg_of] * self._cap_used + k % self._cap_used
         lengths = self._n_total[rows] - start_k
         start = np.zeros(rows.size, np.int64)
         np.cumsum(lengths[:-1], out=start[1:])
         seg = Segments(
-            rr_ms=self._raw[dev, pos] / float(UNITS_PER_MS),
-            gap=(self._flags[dev, pos] & _GAP) > 0,
+            rr_ms=self._raw.reshape(-1)[flat] / float(UNITS_PER_MS),
+            gap=(self._flags.reshape(-1)[flat] & _GAP) > 0,
             k=k,
-            mrr_ms=self._mrr[dev, pos],
+            mrr_ms=self._mrr.reshape(-1)[flat],
             start=start,
             stop=start + lengths,
             done=self._n_decided[rows] - start_k,
@@ -348,10 +338,10 @@ class StreamEngine:
             th2=self._th2[rows],
         )
         out = decide(seg)
-        d_dev, d_pos = dev[out.index], pos[out.index]
-        self._rr[d_dev, d_pos] = quantize_rr(out.rr_ms)
-        self._flags[d_dev, d_pos] |= np.where(out.artifact, _ARTIFACT, np.uint8(0))
-        self._mrr[d_dev, d_pos] = out.mrr_ms
+        at = flat[out.index]
+        self._rr.reshape(-1)[at] = quantize_rr(out.rr_ms)
+        self._flags.reshape(-1)[at] |= np.where(out.artifact, _ARTIFACT, np.uint8(0))
+        self._mrr.reshape(-1)[at] = out.mrr_ms
         self._n_decided[rows] += np.bincount(out.segment, minlength=rows.size)
         last = np.full(rows.size, -1, np.int64)
         last[out.segment] = np.arange(out.index.size)
@@ -379,13 +369,12 @@ class StreamEngine:
         rows, m_max = rows[due], m_max[due]
         if rows.size == 0:
             return _empty_table()
-        win_row, m = _ranges(self._m_next[rows], m_max + 1)
+        win_row, m = ranges(self._m_next[rows], m_max + 1)
         t_end = m.astype(np.float64) * self.step_s
-        seg_of, k = _ranges(self._keep_k[rows], self._n_decided[rows])
-        dev = rows[seg_of]
-        pos = k % self._cap_used
-        flags = self._flags[dev, pos]
-        beat_t = self._t[dev, pos]
+        seg_of, k = ranges(self._keep_k[rows], self._n_decided[rows])
+        flat = rows[seg_of] * self._cap_used + k % self._cap_used
+        flags = self._flags.reshape(-1)[flat]
+        beat_t = self._t.reshape(-1)[flat]
         n_seg = np.bincount(seg_of, minlength=rows.size)
         seg_start = np.zeros(rows.size, np.int64)
         np.cumsum(n_seg[:-1], out=seg_start[1:])
@@ -394,8 +383,8 @@ class StreamEngine:
         hi = _count_le(beat_t, q_start, q_stop, t_end)
         table, after = compute_windows(
             Beats(
-                rr_u=self._rr[dev, pos].astype(np.int64),
-                raw_u=self._raw[dev, pos].astype(np.int64),
+                rr_u=self._rr.reshape(-1)[flat].astype(np.int64),
+                raw_u=self._raw.reshape(-1)[flat].astype(np.int64),
                 gap=(flags & _GAP) > 0,
                 artifact=(flags & _ARTIFACT) > 0,
             ),
