@@ -16,7 +16,7 @@ J Med Eng Technol 43(3):173-181: the method Kubios HRV uses, and NeuroKit2's
   if short and |RR_i + RR_i+1 - med| < Th2.
 
 Changes that make it exact in a stream. (1) Thresholds are fixed per
-block of 8 beats: the larger of 5.2 x QD over the 91 beats *before* the
+block of 16 beats: the larger of 5.2 x QD over the 91 beats *before* the
 block and 5.2 x 0.616 x median over the 32 beats ending with the block (for
 normally distributed values QD = 0.616 x median of |x|; the median's 50 %
 breakdown keeps a noise burst of up to 15 beats from hiding itself, and the
@@ -26,7 +26,7 @@ beat, which would hold every window back by 45 beats. (2) Every
 neighbourhood is bounded: a block is decided once its last beat and
 ``LOOKAHEAD`` = 5 more (the median's half width) are in, or when the
 device's data end. The stream engine therefore emits a window once the
-block of its last beat is decided (at most 12 beats after it), and its
+block of its last beat is decided (at most 20 beats after it), and its
 ``flush`` decides the last beats with truncated neighbourhoods exactly as the
 batch face does at the end of a recording. Each dRR is normalised by the
 threshold of the beat being classified.
@@ -54,7 +54,7 @@ ALPHA = 5.2
 C1 = 0.13
 C2 = 0.17
 SPAN = 91
-BLOCK = 8
+BLOCK = 16
 LOCAL = 32
 #: QD / median of |x| for normal x: (1.150 - 0.319) / 2 / 0.674.
 MEDIAN_TO_QD = 0.616

@@ -8,7 +8,7 @@ decides the artifact blocks whose lookahead is in (`hrv._artifacts`), and
 computes the due windows with the same `hrv._core.compute_windows` the batch
 face uses, so pushing a recording in any chunks and then `flush` gives
 exactly `hrv.sliding_windows` of it. A window ending at ``T`` is due once a
-beat after ``T`` has been decided, i.e. at most one artifact block (8 beats)
+beat after ``T`` has been decided, i.e. at most one artifact block (16 beats)
 plus 5 beats of lookahead after its end. Large pushes are processed in
 rounds of at most ``round_beats`` beats per device, which bounds the rings.
 """

@@ -100,7 +100,7 @@ def test_interleaved_fleet_equals_batch_per_device(correct: bool) -> None:
 
 
 def test_windows_come_out_soon_after_their_end() -> None:
-    """A window is emitted at most 8 + 5 beats after the last beat at or before its end."""
+    """A window is emitted at most 15 + 5 beats after the last beat at or before its end."""
     beats = SESSIONS[1]
     engine = hrv.StreamEngine()
     lag = []
@@ -111,7 +111,7 @@ def test_windows_come_out_soon_after_their_end() -> None:
             last_in = int(np.searchsorted(beats.t_s, w.t_end_s, side="right")) - 1
             lag.append(i - last_in)
     assert lag
-    assert max(lag) <= 13
+    assert max(lag) <= 20
 
 
 def test_baselines_export_and_import() -> None:
