@@ -12,10 +12,18 @@ from simulators import load_scenario, simulate
 
 
 def _session(seed: int, seconds: float = 420.0) -> hrv.BeatBatch:
+    """Seven minutes with 3 % artifacts and 12 beats lost (flagged) after beat 240."""
     scenario = load_scenario("workday")
     spec = scenario.artifacts.model_copy(update={"rate": 0.03})
     sim = simulate(scenario.model_copy(update={"artifacts": spec}), seed=seed, until_s=seconds)
-    return sim.batch(f"strap-{seed}", start_t_s=1.7e9 + seed)
+    beats = sim.batch(f"strap-{seed}", start_t_s=1.7e9 + seed)
+    keep = np.ones(len(beats), np.bool_)
+    keep[240:252] = False
+    gap = beats.gap.copy()
+    gap[252] = True
+    return hrv.BeatBatch(
+        device=beats.device, t_s=beats.t_s[keep], rr_ms=beats.rr_ms[keep], gap=gap[keep]
+    )
 
 
 def _assert_same(got: list[hrv.WindowMetrics], want: hrv.WindowTable, device: str) -> None:
