@@ -32,8 +32,9 @@ batch face does at the end of a recording. Each dRR is normalised by the
 threshold of the beat being classified.
 
 Correction keeps the beat grid (beat times are what windows are cut on):
-a flagged beat's RR becomes the local median, and the beat after an
-"extra" beat (the rest of the split interval) is replaced too. Beats are
+a flagged beat's RR is interpolated linearly between the nearest unflagged
+neighbours (see `_interpolate` for the bounded search), and the beat after
+an "extra" beat (the rest of the split interval) is flagged too. Beats are
 never inserted or removed, so ``artifact_pct`` is flagged beats / beats.
 """
 
@@ -73,7 +74,8 @@ class Segments:
 
     Per beat: ``rr_ms``, ``gap``, ``k`` (the beat's number since the device's
     first beat) and ``mrr_ms`` (known, from earlier calls, for each segment's
-    first ``done`` beats; anything elsewhere). Per segment: ``start``/``stop``
+    first ``done`` beats; anything elsewhere), ``artifact`` (likewise: the
+    flags of those beats). Per segment: ``start``/``stop``
     flat bounds, ``done`` (leading beats already decided), ``final`` (the
     device's data end here), ``extra_before`` (the last decided beat was
     "extra"), and cached thresholds ``th_block``/``th1``/``th2`` (-1: none).
@@ -83,6 +85,7 @@ class Segments:
     gap: BoolArray
     k: IntArray
     mrr_ms: FloatArray
+    artifact: BoolArray
     start: IntArray
     stop: IntArray
     done: IntArray
@@ -169,6 +172,56 @@ def _deltas(seg: Segments) -> FloatArray:
         d[seg.gap] = 0.0
         d[seg.start[seg.start < seg.stop]] = 0.0
     return d
+
+
+def _interpolate(
+    seg: Segments,
+    index: IntArray,
+    s: IntArray,
+    k: IntArray,
+    artifact: BoolArray,
+    med: FloatArray,
+    th2: FloatArray,
+) -> FloatArray:
+    """Replacement RR of each beat: linear between the nearest unflagged neighbours.
+
+    Left: the nearest unflagged beat up to ``BLOCK`` beats back. Right: the
+    nearest unflagged beat in the same block; past the block's end (whose
+    flags are not decided yet) the next beat if it lies within Th2 of this
+    beat's median. Without neighbours: the median. Every input is fixed
+    once the beat's block is decidable, so a stream gets the same values.
+    """
+    rr = seg.rr_ms
+    n = rr.size
+    flags = seg.artifact.copy()
+    flags[index] = artifact
+    idx = np.arange(n)
+    seg_lo = seg.start[s]
+    seg_hi = seg.stop[s]
+    left_all = np.maximum.accumulate(np.where(flags, -1, idx))
+    left = np.full(index.size, -1, np.int64)
+    has_prev = index - 1 >= seg_lo
+    left[has_prev] = left_all[index[has_prev] - 1]
+    left = np.where((left >= seg_lo) & (left >= index - BLOCK), left, -1)
+    right_all = np.minimum.accumulate(np.where(flags, n, idx)[::-1])[::-1]
+    block_stop = np.minimum(index + (BLOCK - 1 - k % BLOCK) + 1, seg_hi)
+    right = np.full(index.size, n, np.int64)
+    has_next = index + 1 < seg_hi
+    right[has_next] = right_all[index[has_next] + 1]
+    right = np.where(right < block_stop, right, n)
+    after = np.clip(index + 1, 0, max(n - 1, 0))
+    fallback = (right == n) & (block_stop == index + 1) & has_next
+    fallback &= np.abs(rr[after] - med) < th2
+    right = np.where(fallback, index + 1, right)
+    lv = rr[np.clip(left, 0, max(n - 1, 0))]
+    rv = rr[np.clip(right, 0, max(n - 1, 0))]
+    both = (left >= 0) & (right < n)
+    share = (index - left) / np.maximum(right - left, 1)
+    return np.where(
+        both,
+        lv + share * (rv - lv),
+        np.where(left >= 0, lv, np.where(right < n, rv, med)),
+    )
 
 
 def decide(seg: Segments) -> Decided:
@@ -258,6 +311,7 @@ def decide(seg: Segments) -> Decided:
         prev_extra[first_new] = seg.extra_before[s[first_new]]
         prev_extra[~first_new] = extra[np.flatnonzero(~first_new) - 1]
     artifact = ectopic | long_short | prev_extra
+    replacement = _interpolate(seg, index, s, k, artifact, med, th2)
 
     last_of_seg = np.zeros(n_seg, np.int64) - 1
     last_of_seg[s] = np.arange(index.size)
@@ -266,7 +320,7 @@ def decide(seg: Segments) -> Decided:
     return Decided(
         index=index,
         segment=s,
-        rr_ms=np.where(artifact, med, rr[index]),
+        rr_ms=np.where(artifact, replacement, rr[index]),
         artifact=artifact,
         extra=extra,
         mrr_ms=mrr[index],
@@ -291,6 +345,7 @@ def correct(rr_ms: FloatArray, gap: BoolArray | None = None) -> tuple[FloatArray
         gap=gap,
         k=np.arange(n, dtype=np.int64),
         mrr_ms=np.zeros(n),
+        artifact=np.zeros(n, np.bool_),
         start=one,
         stop=np.array([n], np.int64),
         done=one,

@@ -328,6 +328,7 @@ class StreamEngine:
             gap=(self._flags.reshape(-1)[flat] & _GAP) > 0,
             k=k,
             mrr_ms=self._mrr.reshape(-1)[flat],
+            artifact=(self._flags.reshape(-1)[flat] & _ARTIFACT) > 0,
             start=start,
             stop=start + lengths,
             done=self._n_decided[rows] - start_k,
