@@ -193,21 +193,26 @@ def _interpolate(
     """
     rr = seg.rr_ms
     n = rr.size
-    flags = seg.artifact.copy()
-    flags[index] = artifact
-    idx = np.arange(n)
+    # Work on the stretch of each segment the searches can reach.
+    _, near = ranges(np.maximum(seg.start, seg.start + seg.done - BLOCK), seg.stop)
+    flags = seg.artifact[near]
+    at = np.searchsorted(near, index)
+    flags[at] = artifact
+    pos = np.arange(near.size)
     seg_lo = seg.start[s]
     seg_hi = seg.stop[s]
-    left_all = np.maximum.accumulate(np.where(flags, -1, idx))
+    left_all = np.maximum.accumulate(np.where(flags, -1, pos))
     left = np.full(index.size, -1, np.int64)
     has_prev = index - 1 >= seg_lo
-    left[has_prev] = left_all[index[has_prev] - 1]
+    left[has_prev] = left_all[at[has_prev] - 1]
+    left = np.where(left >= 0, near[np.maximum(left, 0)], -1)
     left = np.where((left >= seg_lo) & (left >= index - BLOCK), left, -1)
-    right_all = np.minimum.accumulate(np.where(flags, n, idx)[::-1])[::-1]
+    right_all = np.minimum.accumulate(np.where(flags, near.size, pos)[::-1])[::-1]
     block_stop = np.minimum(index + (BLOCK - 1 - k % BLOCK) + 1, seg_hi)
-    right = np.full(index.size, n, np.int64)
     has_next = index + 1 < seg_hi
-    right[has_next] = right_all[index[has_next] + 1]
+    nxt = right_all[np.minimum(at + 1, max(near.size - 1, 0))] if near.size else at
+    found = has_next & (nxt < near.size)
+    right = np.where(found, near[np.minimum(nxt, max(near.size - 1, 0))] if near.size else n, n)
     right = np.where(right < block_stop, right, n)
     after = np.clip(index + 1, 0, max(n - 1, 0))
     fallback = (right == n) & (block_stop == index + 1) & has_next
