@@ -178,55 +178,58 @@ def _interpolate(
     seg: Segments,
     index: IntArray,
     s: IntArray,
-    k: IntArray,
     artifact: BoolArray,
     med: FloatArray,
     th2: FloatArray,
 ) -> FloatArray:
-    """Replacement RR of each beat: linear between the nearest unflagged neighbours.
+    """Replacement RR of each flagged beat: linear between the nearest unflagged neighbours.
 
     Left: the nearest unflagged beat up to ``BLOCK`` beats back. Right: the
     nearest unflagged beat in the same block; past the block's end (whose
     flags are not decided yet) the next beat if it lies within Th2 of this
     beat's median. Without neighbours: the median. Every input is fixed
     once the beat's block is decidable, so a stream gets the same values.
+    Returns one value per beat of ``index`` (the median where not flagged).
     """
+    out = med.copy()
+    fix = np.flatnonzero(artifact)
+    if fix.size == 0:
+        return out
     rr = seg.rr_ms
     n = rr.size
-    # Work on the stretch of each segment the searches can reach.
-    _, near = ranges(np.maximum(seg.start, seg.start + seg.done - BLOCK), seg.stop)
+    # Work only on the stretch of each segment with a flagged beat the searches can reach.
+    segs = np.unique(s[fix])
+    _, near = ranges(np.maximum(seg.start, seg.start + seg.done - BLOCK)[segs], seg.stop[segs])
     flags = seg.artifact[near]
-    at = np.searchsorted(near, index)
-    flags[at] = artifact
+    mine = np.isin(s, segs)
+    flags[np.searchsorted(near, index[mine])] = artifact[mine]
+    i, sf = index[fix], s[fix]
+    at = np.searchsorted(near, i)
     pos = np.arange(near.size)
-    seg_lo = seg.start[s]
-    seg_hi = seg.stop[s]
+    seg_lo, seg_hi = seg.start[sf], seg.stop[sf]
     left_all = np.maximum.accumulate(np.where(flags, -1, pos))
-    left = np.full(index.size, -1, np.int64)
-    has_prev = index - 1 >= seg_lo
-    left[has_prev] = left_all[at[has_prev] - 1]
+    left = np.where(i - 1 >= seg_lo, left_all[np.maximum(at - 1, 0)], -1)
     left = np.where(left >= 0, near[np.maximum(left, 0)], -1)
-    left = np.where((left >= seg_lo) & (left >= index - BLOCK), left, -1)
+    left = np.where((left >= seg_lo) & (left >= i - BLOCK), left, -1)
     right_all = np.minimum.accumulate(np.where(flags, near.size, pos)[::-1])[::-1]
-    block_stop = np.minimum(index + (BLOCK - 1 - k % BLOCK) + 1, seg_hi)
-    has_next = index + 1 < seg_hi
-    nxt = right_all[np.minimum(at + 1, max(near.size - 1, 0))] if near.size else at
-    found = has_next & (nxt < near.size)
-    right = np.where(found, near[np.minimum(nxt, max(near.size - 1, 0))] if near.size else n, n)
+    k = seg.k[i]
+    block_stop = np.minimum(i + (BLOCK - 1 - k % BLOCK) + 1, seg_hi)
+    has_next = i + 1 < seg_hi
+    nxt = right_all[np.minimum(at + 1, near.size - 1)]
+    right = np.where(has_next & (nxt < near.size), near[np.minimum(nxt, near.size - 1)], n)
     right = np.where(right < block_stop, right, n)
-    after = np.clip(index + 1, 0, max(n - 1, 0))
-    fallback = (right == n) & (block_stop == index + 1) & has_next
-    fallback &= np.abs(rr[after] - med) < th2
-    right = np.where(fallback, index + 1, right)
-    lv = rr[np.clip(left, 0, max(n - 1, 0))]
-    rv = rr[np.clip(right, 0, max(n - 1, 0))]
-    both = (left >= 0) & (right < n)
-    share = (index - left) / np.maximum(right - left, 1)
-    return np.where(
-        both,
+    fallback = (right == n) & (block_stop == i + 1) & has_next
+    fallback &= np.abs(rr[np.minimum(i + 1, n - 1)] - med[fix]) < th2[fix]
+    right = np.where(fallback, i + 1, right)
+    lv = rr[np.clip(left, 0, n - 1)]
+    rv = rr[np.clip(right, 0, n - 1)]
+    share = (i - left) / np.maximum(right - left, 1)
+    out[fix] = np.where(
+        (left >= 0) & (right < n),
         lv + share * (rv - lv),
-        np.where(left >= 0, lv, np.where(right < n, rv, med)),
+        np.where(left >= 0, lv, np.where(right < n, rv, med[fix])),
     )
+    return out
 
 
 def decide(seg: Segments) -> Decided:
@@ -316,7 +319,7 @@ def decide(seg: Segments) -> Decided:
         prev_extra[first_new] = seg.extra_before[s[first_new]]
         prev_extra[~first_new] = extra[np.flatnonzero(~first_new) - 1]
     artifact = ectopic | long_short | prev_extra
-    replacement = _interpolate(seg, index, s, k, artifact, med, th2)
+    replacement = _interpolate(seg, index, s, artifact, med, th2)
 
     last_of_seg = np.zeros(n_seg, np.int64) - 1
     last_of_seg[s] = np.arange(index.size)
