@@ -9,6 +9,7 @@ wrapped here into `ingest.errors` types.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -141,16 +142,24 @@ class BleBackend(Protocol):
 
 
 class BleakBackend:
-    """`BleBackend` on unpatched bleak; the adapter is BlueZ's default unless ``adapter``."""
+    """`BleBackend` on unpatched bleak; the adapter is BlueZ's default unless ``adapter``.
+
+    Scans are serialised: bleak's BlueZ backend shares one D-Bus connection per
+    process, and BlueZ keeps one discovery session per connection, so two
+    overlapping scans (several straps searching at once) would stop each
+    other's discovery ("No discovery started"). Share one backend between links.
+    """
 
     def __init__(self, *, adapter: str | None = None) -> None:
+        self._scan_lock = asyncio.Lock()
         self._scanner_args: dict[str, Any] = {"service_uuids": [HEART_RATE_SERVICE]}
         if adapter is not None:
             self._scanner_args["bluez"] = {"adapter": adapter}
 
     async def discover(self, timeout_s: float) -> list[FoundDevice]:
         try:
-            seen = await BleakScanner.discover(timeout_s, return_adv=True, **self._scanner_args)
+            async with self._scan_lock:
+                seen = await BleakScanner.discover(timeout_s, return_adv=True, **self._scanner_args)
         except (BleakError, OSError) as exc:
             raise _unavailable(exc) from exc
         found = [_found(device, adv) for device, adv in seen.values() if _offers_hr(adv)]
@@ -167,7 +176,8 @@ class BleakBackend:
             return False
 
         try:
-            await BleakScanner.find_device_by_filter(wanted, timeout_s, **self._scanner_args)
+            async with self._scan_lock:
+                await BleakScanner.find_device_by_filter(wanted, timeout_s, **self._scanner_args)
         except (BleakError, OSError) as exc:
             raise _unavailable(exc) from exc
         return hits[0] if hits else None

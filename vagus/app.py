@@ -58,11 +58,34 @@ def simulated_sources(config: Config, *, start_t_s: float) -> dict[str, SourceFa
     return sources
 
 
-def _ble_source(spec: BleDevice, backend: BleakBackend) -> tuple[str, SourceFactory]:
-    target = Target(address=spec.address.upper()) if spec.address else Target(name=spec.name)
-    device = spec.label or target.label
+ANY_STRAP_RESCAN_S = 5.0
+"""Pause between scans while waiting for "any heart-rate strap" to show up."""
 
-    async def run(inbox: Inbox) -> None:
+
+async def _first_strap(backend: BleakBackend, stopping: asyncio.Event) -> Target | None:
+    """The strongest heart-rate strap in range (scanning until one appears), or None if stopped."""
+    while not stopping.is_set():
+        found = await backend.discover(ANY_STRAP_RESCAN_S)
+        if found:
+            log.info("connecting to the nearest heart-rate strap %s", found[0].address)
+            return Target(address=found[0].address.upper())
+    return None
+
+
+def _ble_source(spec: BleDevice, backend: BleakBackend) -> tuple[str, SourceFactory]:
+    fixed = (
+        Target(address=spec.address.upper())
+        if spec.address
+        else Target(name=spec.name)
+        if spec.name
+        else None
+    )
+    device = spec.label or (fixed.label if fixed else "strap")
+
+    async def run(inbox: Inbox, stopping: asyncio.Event) -> None:
+        target = fixed or await _first_strap(backend, stopping)
+        if target is None:
+            return
         to_status = link_status(device)
 
         def on_change(change: LinkChange) -> None:
@@ -70,7 +93,7 @@ def _ble_source(spec: BleDevice, backend: BleakBackend) -> tuple[str, SourceFact
                 inbox.put_nowait(to_status(change))
 
         link = StrapLink(target, backend, on_change=on_change)
-        await run_strap_link(link, device, inbox)
+        await run_strap_link(link, device, inbox, stopping)
 
     return device, run
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import aiomqtt
 import numpy as np
@@ -61,8 +62,24 @@ async def pump_notifications(
             )
 
 
-async def play_virtual_strap(strap: VirtualStrap, inbox: Inbox) -> None:
-    """Play a virtual strap: its payloads, battery readings and link changes, paced in time."""
+async def until_stopped(work: Coroutine[Any, Any, None], stopping: asyncio.Event) -> None:
+    """Run ``work`` until it ends or ``stopping`` is set (then cancel it); errors propagate."""
+    task = asyncio.ensure_future(work)
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait([task, stop], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+    if not task.cancelled() and task.exception() is not None:
+        raise task.exception()  # type: ignore[misc]
+
+
+async def play_virtual_strap(strap: VirtualStrap, inbox: Inbox, stopping: asyncio.Event) -> None:
+    """Play a virtual strap (payloads, battery, link changes, paced in time) until its end or
+    ``stopping``; then the beats its timing still holds are flushed into ``inbox``."""
     trace = strap.trace
     queue = NotificationQueue(256)
     counters = StreamCounters()
@@ -107,10 +124,15 @@ async def play_virtual_strap(strap: VirtualStrap, inbox: Inbox) -> None:
                     )
                 )
             queue.put(arrival_s, payload)
-        queue.close()
+
+    async def feed_then_close() -> None:
+        try:
+            await until_stopped(feed(), stopping)
+        finally:
+            queue.close()
 
     async with asyncio.TaskGroup() as group:
-        group.create_task(feed(), name=f"simulate[{strap.device}]")
+        group.create_task(feed_then_close(), name=f"simulate[{strap.device}]")
         group.create_task(
             pump_notifications(strap.device, queue, inbox, counters), name=f"timing[{strap.device}]"
         )
@@ -118,11 +140,21 @@ async def play_virtual_strap(strap: VirtualStrap, inbox: Inbox) -> None:
     await inbox.put(DeviceStatus(device=strap.device, t_s=end_t, connected=False, link="ended"))
 
 
-async def run_strap_link(link: StrapLink, device: str, inbox: Inbox) -> None:
-    """Keep a BLE strap connected and its beats flowing into ``inbox``."""
+async def run_strap_link(
+    link: StrapLink, device: str, inbox: Inbox, stopping: asyncio.Event
+) -> None:
+    """Keep a BLE strap connected and its beats flowing into ``inbox`` until ``stopping``;
+    then notifications stop, the strap is disconnected and held beats are flushed."""
     counters = StreamCounters()
+
+    async def stop_link() -> None:
+        await stopping.wait()
+        link.stop()
+
     async with asyncio.TaskGroup() as group:
-        group.create_task(link.run(), name=f"ingest[{link.target.label}]")
+        stopper = group.create_task(stop_link(), name=f"stop[{device}]")
+        runner = group.create_task(link.run(), name=f"ingest[{link.target.label}]")
+        runner.add_done_callback(lambda _: stopper.cancel())
         group.create_task(
             pump_notifications(device, link.queue, inbox, counters), name=f"timing[{device}]"
         )
@@ -158,7 +190,14 @@ def parse_beats_message(payload: bytes) -> BeatBatch:
     )
 
 
-async def receive_mqtt_beats(settings: MqttSettings, password: str | None, inbox: Inbox) -> None:
+async def receive_mqtt_beats(
+    settings: MqttSettings, password: str | None, inbox: Inbox, stopping: asyncio.Event
+) -> None:
+    """Receive raw beats over MQTT (see `_receive_mqtt_beats`) until ``stopping``."""
+    await until_stopped(_receive_mqtt_beats(settings, password, inbox), stopping)
+
+
+async def _receive_mqtt_beats(settings: MqttSettings, password: str | None, inbox: Inbox) -> None:
     """Subscribe to ``<prefix>/+/beats`` and put every valid batch into ``inbox``.
 
     Malformed messages are logged (without their content) and skipped. The

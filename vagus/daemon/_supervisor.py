@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 OUTPUT_RESTART_S = 5.0
 """Pause before restarting an output that failed."""
 
-SourceFactory = Callable[[Inbox], Coroutine[Any, Any, None]]
+SourceFactory = Callable[[Inbox, asyncio.Event], Coroutine[Any, Any, None]]
+"""Runs one source: puts its events into the inbox until the event (stopping) is set."""
+
+SOURCE_STOP_TIMEOUT_S = 2.0
+"""How long sources get to stop cleanly (disconnect, flush held beats) before cancellation."""
 
 BASELINE_SAVE_S = 300.0
 """How often personal baselines are saved while running (and always at shutdown)."""
@@ -73,6 +77,7 @@ class Daemon:
         self.summary = Summary()
         self.inbox: Inbox = asyncio.Queue(INBOX_SIZE)
         self._stop = asyncio.Event()
+        self._stopping_sources = asyncio.Event()
 
     def stop(self) -> None:
         """Begin a clean shutdown (safe to call from a signal handler)."""
@@ -90,8 +95,10 @@ class Daemon:
             stopper = group.create_task(self._stop.wait(), name="stop")
             saver = group.create_task(self._save_baselines_every(BASELINE_SAVE_S), name="baselines")
             await asyncio.wait([sources, stopper], return_when=asyncio.FIRST_COMPLETED)
-            for task in (sources, stopper):
-                task.cancel()
+            stopper.cancel()
+            self._stopping_sources.set()
+            await asyncio.wait([sources], timeout=SOURCE_STOP_TIMEOUT_S)
+            sources.cancel()
             await asyncio.wait([sources, stopper])
             await self.inbox.put(None)
             await asyncio.wait([engine])
@@ -114,10 +121,11 @@ class Daemon:
     async def _source(self, name: str, factory: SourceFactory) -> None:
         """Run one source; its failure ends it (logged, summarized), not the daemon."""
         try:
-            await factory(self.inbox)
+            await factory(self.inbox, self._stopping_sources)
         except Exception as exc:  # one source's failure must not stop the others
-            log.error("source %s stopped: %s", name, exc)
-            self.summary.source_failures[name] = str(exc)
+            reason = "; ".join(_leaf_messages(exc))
+            log.error("source %s stopped: %s", name, reason, exc_info=log.isEnabledFor(10))
+            self.summary.source_failures[name] = reason
 
     async def _keep_running(self, output: Output) -> None:
         """Run an output; restart it after a pause whenever it fails."""
@@ -182,3 +190,10 @@ class Daemon:
                 self.summary.outcomes.append(outcome)
                 for output in self.outputs:
                     output.outcome(outcome)
+
+
+def _leaf_messages(exc: BaseException) -> list[str]:
+    """The messages of the errors inside (possibly nested) exception groups."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [m for inner in exc.exceptions for m in _leaf_messages(inner)]
+    return [str(exc) or type(exc).__name__]
