@@ -106,6 +106,7 @@ class StreamEngine:
         self._rows: dict[str, int] = {}
         self._cap = capacity
         self._cap_used = 0
+        self._rows_alloc = 0
         self._alloc(0, 0)
 
     # -- state ---------------------------------------------------------------
@@ -113,6 +114,7 @@ class StreamEngine:
     def _alloc(self, n_rows: int, n_keep: int) -> None:
         """(Re)allocate per-device arrays for ``n_rows`` devices, keeping the first ``n_keep``."""
         old = self.__dict__.copy()
+        self._rows_alloc = n_rows
 
         def grow(name: str, dtype: type, fill: float) -> None:
             arr: NDArray[Any] = np.full(n_rows, fill, dtype=dtype)
@@ -160,7 +162,9 @@ class StreamEngine:
             for name in new:
                 self._rows[name] = len(self._names)
                 self._names.append(name)
-            self._alloc(len(self._names), n_keep)
+            if len(self._names) > self._rows_alloc:
+                # Rows grow geometrically: registering devices one by one stays linear.
+                self._alloc(max(len(self._names), 2 * self._rows_alloc), n_keep)
         return np.array([self._rows[name] for name in names], np.int64)
 
     @property
@@ -198,7 +202,7 @@ class StreamEngine:
         return self._cap_used
 
     def memory_bytes(self) -> int:
-        """Bytes held by the per-device arrays (rings included)."""
+        """Bytes held by the per-device arrays (rings included; rows are allocated ahead)."""
         return sum(
             v.nbytes
             for k, v in self.__dict__.items()
@@ -282,12 +286,12 @@ class StreamEngine:
 
     def _append(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
         """Put beats into the rings (growing them if a device would overrun its window)."""
-        counts = np.bincount(dev, minlength=len(self._names))
+        counts = np.bincount(dev, minlength=self._rows_alloc)
         keep_from = np.minimum(self._keep_k, np.maximum(self._n_decided - HISTORY, 0))
         need = int((self._n_total + counts - keep_from).max()) if dev.size else 0
         if need > self._cap_used:
             self._cap = 1 << (need - 1).bit_length()
-            self._ring_alloc(len(self._names), self._cap, len(self._names), self.__dict__.copy())
+            self._ring_alloc(self._rows_alloc, self._cap, len(self._names), self.__dict__.copy())
         first = np.zeros(counts.size, np.int64)
         np.cumsum(counts[:-1], out=first[1:])
         k = self._n_total[dev] + np.arange(dev.size) - first[dev]

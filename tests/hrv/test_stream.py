@@ -107,6 +107,23 @@ def test_interleaved_fleet_equals_batch_per_device(correct: bool) -> None:
         _assert_same(got, _batch_of(b, correct_artifacts=correct), b.device)
 
 
+def test_devices_met_one_by_one_equal_batch() -> None:
+    """Devices that appear one at a time in round-robin pushes each equal their batch result."""
+    engine = hrv.StreamEngine()
+    got: dict[str, list[hrv.WindowMetrics]] = {b.device: [] for b in SESSIONS}
+    for start in range(0, max(len(b) for b in SESSIONS), 37):
+        for b in SESSIONS:
+            part = slice(start, start + 37)
+            if b.t_s[part].size:
+                got[b.device] += engine.push(
+                    hrv.BeatBatch(
+                        device=b.device, t_s=b.t_s[part], rr_ms=b.rr_ms[part], gap=b.gap[part]
+                    )
+                )
+    for b in SESSIONS:
+        _assert_same(got[b.device] + engine.flush(b.device), _batch_of(b), b.device)
+
+
 def test_windows_come_out_soon_after_their_end() -> None:
     """A window is emitted at most 15 + 5 beats after the last beat at or before its end."""
     beats = SESSIONS[1]
