@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from bleak.backends.bluezdbus import manager as bluez_manager
 
 from tests.servers import InfluxDB1, Mosquitto, Server, SystemBus, VictoriaMetrics, require_binary
 
@@ -56,3 +58,24 @@ def system_bus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemBus]:
 def data_dir() -> Path:
     """Folder of the real recordings copied into the project (see tests/data/README.md)."""
     return DATA_DIR
+
+
+@pytest.fixture
+async def bleak_bus(system_bus: SystemBus, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    """bleak's BlueZ backend pointed at the private bus for this test's loop; returns its address.
+
+    bleak keeps one BlueZ manager (and its bus connection) per event loop,
+    made on first use and reading ``DBUS_SYSTEM_BUS_ADDRESS`` then: the
+    variable is set before the test body, and the manager's connection is
+    closed after it (bleak would only release it when a later loop asks, so
+    the last test's socket would leak into interpreter exit).
+    """
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", system_bus.address)
+    loop = asyncio.get_running_loop()
+    assert loop not in bluez_manager._global_instances
+    yield system_bus.address
+    manager = bluez_manager._global_instances.pop(loop, None)
+    bus = None if manager is None else manager._bus
+    if bus is not None:
+        bus.disconnect()
+        await bus.wait_for_disconnect()  # type: ignore[no-untyped-call]

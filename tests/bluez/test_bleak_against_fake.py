@@ -180,19 +180,19 @@ async def test_unreachable_strap_is_not_discovered(
 
 
 async def test_closing_the_fake_removes_its_objects_from_bleaks_cache(
-    no_manager_yet: str,
+    bleak_bus: str,
 ) -> None:
     """A bleak manager outliving a fake in one loop sees its objects removed, not stale ones."""
     strap = VirtualPeripheral(address=STRAP)
-    async with FakeBluez(no_manager_yet, peripherals=[strap]):
+    async with FakeBluez(bleak_bus, peripherals=[strap]):
         assert await BleakScanner.find_device_by_address(STRAP, timeout=2) is not None
-    async with FakeBluez(no_manager_yet):
+    async with FakeBluez(bleak_bus):
         assert await BleakScanner.discover(timeout=0.3) == []
 
 
-async def test_powered_off_adapter_is_reported_by_bleak(no_manager_yet: str) -> None:
+async def test_powered_off_adapter_is_reported_by_bleak(bleak_bus: str) -> None:
     """An adapter that is off makes bleak raise BleakBluetoothNotAvailableError(POWERED_OFF)."""
-    async with FakeBluez(no_manager_yet, powered=False):
+    async with FakeBluez(bleak_bus, powered=False):
         with pytest.raises(BleakBluetoothNotAvailableError) as info:
             await BleakScanner.discover(timeout=0.2)
     assert info.value.reason is BleakBluetoothNotAvailableReason.POWERED_OFF

@@ -41,7 +41,7 @@ duration_s = 14
 
 
 async def test_scenario_strap_streams_decodable_beats_through_a_link_loss(
-    no_manager_yet: str,
+    bleak_bus: str,
 ) -> None:
     """bleak receives the wearable's payloads byte-exact, loses the link in the disconnect
     segment, reconnects after it and receives the rest; every payload decodes with RR."""
@@ -79,7 +79,7 @@ async def test_scenario_strap_streams_decodable_beats_through_a_link_loss(
         ready.set()
 
     async with asyncio.timeout(15):
-        await asyncio.gather(run_straps(no_manager_yet, [strap], on_ready=on_ready), central())
+        await asyncio.gather(run_straps(bleak_bus, [strap], on_ready=on_ready), central())
 
     sent = list(strap.trace.payload)
     assert lost.is_set()
@@ -95,7 +95,7 @@ async def test_scenario_strap_streams_decodable_beats_through_a_link_loss(
     assert sum(len(decode(p).rr_ms) for p in received) > 10
 
 
-def test_command_line_runner_serves_named_straps(no_manager_yet: str, tmp_path: Path) -> None:
+def test_command_line_runner_serves_named_straps(bleak_bus: str, tmp_path: Path) -> None:
     """``python -m simulators.bluez`` prints one line per strap, then plays and exits 0."""
     scenario = tmp_path / "short.toml"
     scenario.write_text(SCENARIO.replace("speed = 20.0", "speed = 200.0"), encoding="utf-8")
@@ -105,7 +105,7 @@ def test_command_line_runner_serves_named_straps(no_manager_yet: str, tmp_path: 
             "-m",
             "simulators.bluez",
             "--bus",
-            no_manager_yet,
+            bleak_bus,
             "--straps",
             "2",
             "--scenario",
@@ -123,10 +123,10 @@ def test_command_line_runner_serves_named_straps(no_manager_yet: str, tmp_path: 
     ]
 
 
-def test_command_line_runner_rejects_an_unknown_scenario(no_manager_yet: str) -> None:
+def test_command_line_runner_rejects_an_unknown_scenario(bleak_bus: str) -> None:
     """An unknown scenario name is a one-line error and exit code 2."""
     done = subprocess.run(
-        [sys.executable, "-m", "simulators.bluez", "--bus", no_manager_yet, "--scenario", "nope"],
+        [sys.executable, "-m", "simulators.bluez", "--bus", bleak_bus, "--scenario", "nope"],
         capture_output=True,
         text=True,
         timeout=20,
@@ -136,10 +136,10 @@ def test_command_line_runner_rejects_an_unknown_scenario(no_manager_yet: str) ->
     assert done.stderr.startswith("error: nope: no such scenario")
 
 
-def test_command_line_runner_holds_until_terminated(no_manager_yet: str) -> None:
+def test_command_line_runner_holds_until_terminated(bleak_bus: str) -> None:
     """With ``--hold`` the runner serves until SIGTERM, then exits 0."""
     with subprocess.Popen(
-        [sys.executable, "-m", "simulators.bluez", "--bus", no_manager_yet, "--hold"],
+        [sys.executable, "-m", "simulators.bluez", "--bus", bleak_bus, "--hold"],
         stdout=subprocess.PIPE,
         text=True,
     ) as proc:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from bleak.backends.bluezdbus import manager as bluez_manager
 
 from ingest.ble_backend import BleakBackend, Target
 from ingest.ble_link import LinkChange, StrapLink
@@ -25,7 +23,6 @@ from ingest.errors import BluetoothUnavailableError
 from ingest.timing import BeatClock, Timed, concat_beats
 from simulators.bluez import FakeBluez, VirtualPeripheral
 from tests.ingest.replay import START_S, load_rr_ms, strap_replay
-from tests.servers import SystemBus
 
 pytestmark = [pytest.mark.bluez, pytest.mark.integration]
 
@@ -35,31 +32,21 @@ SPEED = 10.0
 """The strap plays its notifications this many times faster than real time."""
 
 
-@pytest.fixture
-async def bus(system_bus: SystemBus, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
-    """bleak pointed at the private bus for this test's loop; its connection closed after."""
-    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", system_bus.address)
-    assert asyncio.get_running_loop() not in bluez_manager._global_instances
-    yield system_bus.address
-    manager = bluez_manager._global_instances.pop(asyncio.get_running_loop(), None)
-    if manager is not None and manager._bus is not None:
-        manager._bus.disconnect()
-        await manager._bus.wait_for_disconnect()
-
-
-async def test_scan_lists_heart_rate_straps_only(bus: str) -> None:
+async def test_scan_lists_heart_rate_straps_only(bleak_bus: str) -> None:
     """scan() through bleak sees the strap's name, address and RSSI, and not the decoy."""
     strap = VirtualPeripheral(address=STRAP, name="Polar H10 11", rssi_dbm=-55)
     decoy = VirtualPeripheral(
         address=DECOY, name="Kettle", advertised_uuids=["0000fe95-0000-1000-8000-00805f9b34fb"]
     )
-    async with FakeBluez(bus, peripherals=[strap, decoy]):
+    async with FakeBluez(bleak_bus, peripherals=[strap, decoy]):
         found = await scan(0.4)
     assert [(d.name, d.address) for d in found] == [("Polar H10 11", STRAP)]
     assert found[0].rssi_dbm in (-55, -56)
 
 
-async def test_stream_survives_link_loss_and_shuts_down_cleanly(bus: str, data_dir: Path) -> None:
+async def test_stream_survives_link_loss_and_shuts_down_cleanly(
+    bleak_bus: str, data_dir: Path
+) -> None:
     """Connect by name, read info, stream; a link loss backs off, reconnects, re-subscribes."""
     replay = strap_replay(load_rr_ms(data_dir / "pyhrv_short_5min.csv", limit_s=60))
     strap = VirtualPeripheral(address=STRAP, notifications=replay.notifications, speed=SPEED)
@@ -70,7 +57,7 @@ async def test_stream_survives_link_loss_and_shuts_down_cleanly(bus: str, data_d
     def simulated_clock() -> float:
         return START_S + (loop.time() - origin) * SPEED
 
-    async with FakeBluez(bus, peripherals=[strap]):
+    async with FakeBluez(bleak_bus, peripherals=[strap]):
         link = StrapLink(
             Target.parse("Polar H10 0A1B2C3D"),
             BleakBackend(),
@@ -131,12 +118,12 @@ def _slice_end(truth: np.ndarray, part: np.ndarray) -> int:
     return int(starts[0]) + part.size
 
 
-async def test_absent_strap_is_not_found_and_retried(bus: str) -> None:
+async def test_absent_strap_is_not_found_and_retried(bleak_bus: str) -> None:
     """A name nobody advertises: not_found, back-off, scan again, until stopped."""
     changes: list[LinkChange] = []
     waits: list[float] = []
 
-    async with FakeBluez(bus, peripherals=[VirtualPeripheral(address=STRAP)]):
+    async with FakeBluez(bleak_bus, peripherals=[VirtualPeripheral(address=STRAP)]):
         link: StrapLink
 
         async def short_sleep(delay_s: float) -> None:
@@ -159,19 +146,19 @@ async def test_absent_strap_is_not_found_and_retried(bus: str) -> None:
     assert link.state is LinkState.STOPPED
 
 
-async def test_powered_off_adapter_is_bluetooth_unavailable(bus: str) -> None:
+async def test_powered_off_adapter_is_bluetooth_unavailable(bleak_bus: str) -> None:
     """An adapter that is off: scan raises BluetoothUnavailableError saying so, in one line."""
-    async with FakeBluez(bus, powered=False, peripherals=[VirtualPeripheral(address=STRAP)]):
+    async with FakeBluez(bleak_bus, powered=False, peripherals=[VirtualPeripheral(address=STRAP)]):
         with pytest.raises(BluetoothUnavailableError) as info:
             await scan(0.3)
     assert str(info.value).startswith("Bluetooth unavailable: powered off")
     assert "\n" not in str(info.value)
 
 
-async def test_powered_off_adapter_stops_a_link_for_good(bus: str) -> None:
+async def test_powered_off_adapter_stops_a_link_for_good(bleak_bus: str) -> None:
     """A link on a powered-off adapter fails at once (no retry loop) with state failed."""
     changes: list[LinkChange] = []
-    async with FakeBluez(bus, powered=False):
+    async with FakeBluez(bleak_bus, powered=False):
         link = StrapLink(Target.parse(STRAP), BleakBackend(), on_change=changes.append)
         with pytest.raises(BluetoothUnavailableError):
             await link.run()
