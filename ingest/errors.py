@@ -58,3 +58,14 @@ class StateError(IngestError):
         super().__init__(f"event {event!r} is not allowed in link state {state!r}")
         self.state = state
         self.event = event
+
+
+class RecordingError(IngestError, ValueError):
+    """A recording that cannot be imported: ``file``, 1-based ``line`` (0: whole file), reason."""
+
+    def __init__(self, file: str, line: int, reason: str) -> None:
+        where = f"{file}, line {line}" if line else file
+        super().__init__(f"{where}: {reason}")
+        self.file = file
+        self.line = line
+        self.reason = reason

@@ -38,23 +38,12 @@ from pathlib import Path
 import numpy as np
 
 from hrv import BeatBatch, FloatArray
-from ingest.errors import IngestError
+from ingest.errors import RecordingError
 
 __all__ = ["RecordingError", "RecordingFormat", "detect_format", "read_recording"]
 
 RR_MAX_MS = 60_000.0
 """Longest RR interval accepted from a file (a minute); anything longer is a bad row."""
-
-
-class RecordingError(IngestError, ValueError):
-    """A recording that cannot be imported: ``file``, 1-based ``line`` (0: whole file), reason."""
-
-    def __init__(self, file: str, line: int, reason: str) -> None:
-        where = f"{file}, line {line}" if line else file
-        super().__init__(f"{where}: {reason}")
-        self.file = file
-        self.line = line
-        self.reason = reason
 
 
 class RecordingFormat(enum.StrEnum):

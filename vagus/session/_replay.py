@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hrv import BeatBatch, InputError, sliding_windows
-from ingest.recordings import RecordingError, read_recording
+from ingest.errors import RecordingError
+from ingest.recordings import read_recording
 from recommender import Evaluator, Outcome, RecommenderConfig, Trigger, default_config
 from vagus.session._session import DeviceSession
 from vagus.session.errors import SessionFileError
