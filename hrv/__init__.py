@@ -2,7 +2,14 @@
 
 from hrv._artifacts import correct as correct_artifacts
 from hrv._batch import sliding_windows
-from hrv._records import BeatBatch, BoolArray, FloatArray, Quality, WindowMetrics
+from hrv._records import (
+    WINDOW_FIGURES,
+    BeatBatch,
+    BoolArray,
+    FloatArray,
+    Quality,
+    WindowMetrics,
+)
 from hrv._stream import StreamEngine
 from hrv._stress import Baseline, BaselineRule
 from hrv._table import METRIC_COLUMNS, WindowTable
@@ -11,6 +18,7 @@ from hrv.errors import HrvError, InputError, UnknownDeviceError
 
 __all__ = [
     "METRIC_COLUMNS",
+    "WINDOW_FIGURES",
     "Baseline",
     "BaselineRule",
     "BeatBatch",

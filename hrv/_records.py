@@ -7,7 +7,7 @@ field, never a list of per-beat objects.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -93,3 +93,9 @@ class WindowMetrics:
     baseline_hr_bpm: float = float("nan")
     ln_rmssd_z: float = float("nan")
     hr_z: float = float("nan")
+
+
+WINDOW_FIGURES: tuple[str, ...] = tuple(
+    f.name for f in fields(WindowMetrics) if f.name not in ("device", "t_end_s", "quality")
+)
+"""The numeric fields of `WindowMetrics` (what rules test, storage writes, payloads carry)."""

@@ -20,28 +20,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hrv import WindowMetrics
+from hrv import WINDOW_FIGURES, WindowMetrics
 
-NUMERIC_FIELDS = frozenset(
-    {
-        "n_beats",
-        "mean_rr_ms",
-        "hr_bpm",
-        "rmssd_ms",
-        "ln_rmssd",
-        "sdnn_ms",
-        "pnn50_pct",
-        "sd1_ms",
-        "sd2_ms",
-        "stress_index",
-        "stress",
-        "artifact_pct",
-        "baseline_ln_rmssd",
-        "baseline_hr_bpm",
-        "ln_rmssd_z",
-        "hr_z",
-    }
-)
+NUMERIC_FIELDS = frozenset(WINDOW_FIGURES)
 
 _PATTERN = re.compile(
     r"^\s*(?P<left>[a-z_][a-z0-9_]*)\s*(?:-\s*(?P<right>[a-z_][a-z0-9_]*)\s*)?"

@@ -21,30 +21,13 @@ from typing import Protocol
 
 import numpy as np
 
-from hrv import BeatBatch, WindowMetrics
+from hrv import WINDOW_FIGURES, BeatBatch, WindowMetrics
 from recommender import Outcome, Trigger
 
 FieldValue = float | int | bool | str | None
 
 #: WindowMetrics numeric fields written to ``hrv`` (quality goes in a tag).
-WINDOW_FIELDS: tuple[str, ...] = (
-    "n_beats",
-    "mean_rr_ms",
-    "hr_bpm",
-    "rmssd_ms",
-    "ln_rmssd",
-    "sdnn_ms",
-    "pnn50_pct",
-    "sd1_ms",
-    "sd2_ms",
-    "stress_index",
-    "stress",
-    "artifact_pct",
-    "baseline_ln_rmssd",
-    "baseline_hr_bpm",
-    "ln_rmssd_z",
-    "hr_z",
-)
+WINDOW_FIELDS: tuple[str, ...] = WINDOW_FIGURES
 
 
 class DeviceStatusLike(Protocol):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hrv import WindowMetrics
+from hrv import WINDOW_FIGURES, WindowMetrics
 from recommender import Exercise, Outcome, StressLevel, Trigger
 
 TRIGGER_SCHEMA = "vagus.trigger/1"
@@ -92,28 +92,9 @@ def outcome_json(outcome: Outcome) -> Json:
     }
 
 
-_METRIC_FIELDS = (
-    "mean_rr_ms",
-    "hr_bpm",
-    "rmssd_ms",
-    "ln_rmssd",
-    "sdnn_ms",
-    "pnn50_pct",
-    "sd1_ms",
-    "sd2_ms",
-    "stress_index",
-    "stress",
-    "artifact_pct",
-    "baseline_ln_rmssd",
-    "baseline_hr_bpm",
-    "ln_rmssd_z",
-    "hr_z",
-)
-
-
 def metrics_json(window: WindowMetrics) -> Json:
     """Payload of ``<prefix>/<device>/metrics``: every figure of one window."""
-    figures = {name: number(getattr(window, name)) for name in _METRIC_FIELDS}
+    figures = {name: number(getattr(window, name)) for name in WINDOW_FIGURES if name != "n_beats"}
     return {
         "schema": METRICS_SCHEMA,
         "device": window.device,
