@@ -80,7 +80,7 @@ def plain_line(view: DeviceView) -> str:
 
 def make_console(*, stderr: bool = False) -> Console:
     """A rich console; plain (no colour, no live redraw) when the stream is not a terminal."""
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 class ConsoleOutput:
@@ -122,9 +122,12 @@ class ConsoleOutput:
         view = self._view(trigger.device)
         view.triggers += 1
         view.last_trigger = f"{trigger.exercise.id} ({trigger.rule})"
+        exercise = trigger.exercise
+        pattern = ", ".join(f"{p.kind} {p.duration_s:g} s" for p in exercise.phases)
         self.console.print(
-            f"[bold]{trigger.device}[/]: suggest [cyan]{trigger.exercise.name}[/] "
-            f"for {trigger.exercise.duration_s:.0f} s (rule {trigger.rule}, {trigger.severity})"
+            f"[bold]{trigger.device}[/]: suggest [cyan]{exercise.name}[/] "
+            f"for {exercise.duration_s / 60:.0f} min ({pattern}; "
+            f"rule {trigger.rule}, {trigger.severity})"
         )
 
     def outcome(self, outcome: Outcome) -> None:
