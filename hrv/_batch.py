@@ -7,24 +7,24 @@ import dataclasses
 import numpy as np
 
 from hrv._artifacts import correct
-from hrv._core import BaselineSums, Beats, Windows, compute_windows
+from hrv._core import Beats, Windows, compute_windows
 from hrv._metrics import quantize_rr
 from hrv._records import BoolArray, FloatArray
-from hrv._stress import Baseline, BaselineRule, from_sums, to_sums
+from hrv._stress import Baseline, BaselineRule, BaselineState, from_sums, to_sums
 from hrv._table import WindowTable
-from hrv._windows import QualityRule, window_bounds, window_ends
+from hrv._windows import QualityRule, window_bounds, window_numbers
 from hrv.errors import InputError
 
 DEFAULT_QUALITY = QualityRule()
 DEFAULT_BASELINE = BaselineRule()
 
 
-def check_settings(window_s: float, step_s: float) -> None:
-    """Raise `InputError` unless 0 < step_s and 0 < window_s <= 300 s."""
+def check_settings(window_s: float, step_s: float, baseline_rule: BaselineRule) -> None:
+    """Raise `InputError` unless 0 < window_s <= 300 s and 0 < step_s <= 512 half-lives."""
     if not 0.0 < window_s <= 300.0:
         raise InputError("window_s", f"must be in (0, 300] s, got {window_s}")
-    if not step_s > 0.0:
-        raise InputError("step_s", f"must be > 0 s, got {step_s}")
+    if not 0.0 < step_s <= 512.0 * baseline_rule.half_life_s:
+        raise InputError("step_s", f"must be > 0 s and <= 512 baseline half-lives, got {step_s}")
 
 
 def check_beats(t_s: FloatArray, rr_ms: FloatArray, gap: BoolArray) -> None:
@@ -59,12 +59,13 @@ def sliding_windows(
     the artifact stage (`hrv.correct_artifacts`) first. The result's ``baselines[0]``
     is the baseline after the last window.
     """
-    check_settings(window_s, step_s)
+    check_settings(window_s, step_s, baseline_rule)
     rr = np.ascontiguousarray(rr_ms, dtype=np.float64)
     t = np.cumsum(rr) / 1000.0 if t_s is None else np.ascontiguousarray(t_s, dtype=np.float64)
     flags = np.zeros(rr.size, np.bool_) if gap is None else np.ascontiguousarray(gap, np.bool_)
     check_beats(t, rr, flags)
-    ends = window_ends(float(t[0]), float(t[-1]), step_s) if rr.size else np.zeros(0)
+    index = window_numbers(float(t[0]), float(t[-1]), step_s) if rr.size else np.zeros(0, np.int64)
+    ends = index.astype(np.float64) * step_s
     lo, hi = window_bounds(t, ends, window_s)
     raw_u = quantize_rr(rr)
     if correct_artifacts:
@@ -72,19 +73,16 @@ def sliding_windows(
         beats = Beats(rr_u=quantize_rr(fixed), raw_u=raw_u, gap=flags, artifact=artifact)
     else:
         beats = Beats(rr_u=raw_u, raw_u=raw_u, gap=flags, artifact=np.zeros(rr.size, np.bool_))
-    weight, ln_sum, hr_sum = to_sums(baseline or baseline_rule.prior, step_s)
+    sums = np.array(to_sums(baseline or baseline_rule.prior, step_s))[:, None]
     table, after = compute_windows(
         beats,
-        Windows(row=np.zeros(ends.size, np.int64), t_end_s=ends, lo=lo, hi=hi),
+        Windows(row=np.zeros(ends.size, np.int64), index=index, t_end_s=ends, lo=lo, hi=hi),
         window_s=window_s,
         step_s=step_s,
         quality=quality,
         baseline=baseline_rule,
-        sums=BaselineSums(
-            weight=np.array([weight]), ln_sum=np.array([ln_sum]), hr_sum=np.array([hr_sum])
-        ),
+        state=BaselineState.starting(sums, index[:1] if index.size else np.zeros(1, np.int64)),
     )
-    final = from_sums(
-        float(after.weight[0]), float(after.ln_sum[0]), float(after.hr_sum[0]), step_s
-    )
+    weight, ln_sum, hr_sum = after.sums[:, 0]
+    final = from_sums(float(weight), float(ln_sum), float(hr_sum), step_s)
     return dataclasses.replace(table, baselines=(final,))

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from hrv._metrics import UNITS_PER_MS, baevsky_stress_index, time_domain, window_counts, window_sums
 from hrv._records import BoolArray, FloatArray
-from hrv._stress import BaselineRule, stress_score, track_baselines
+from hrv._stress import BaselineRule, BaselineState, stress_score, track_baselines
 from hrv._table import WindowTable
 from hrv._windows import QUALITY_NAMES, QualityRule
 
@@ -35,21 +35,16 @@ class Beats:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Windows:
-    """Windows to compute: device row (sorted, then by time), end time, beat range."""
+    """Windows to compute: device row (sorted, then by time), number, end time, beat range.
+
+    A window's number ``k`` is its end over the step (``t_end_s = k * step_s``).
+    """
 
     row: IntArray
+    index: IntArray
     t_end_s: FloatArray
     lo: IntArray
     hi: IntArray
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BaselineSums:
-    """Per-device-row running baseline sums (see `hrv._stress`)."""
-
-    weight: FloatArray
-    ln_sum: FloatArray
-    hr_sum: FloatArray
 
 
 def compute_windows(
@@ -60,9 +55,9 @@ def compute_windows(
     step_s: float,
     quality: QualityRule,
     baseline: BaselineRule,
-    sums: BaselineSums,
-) -> tuple[WindowTable, BaselineSums]:
-    """Every metric of ``windows``, and the baseline sums after each row's last window."""
+    state: BaselineState,
+) -> tuple[WindowTable, BaselineState]:
+    """Every metric of ``windows``, and the rows' baseline state after their last window."""
     lo, hi = windows.lo, windows.hi
     td = time_domain(beats.rr_u, lo, hi)
     si = baevsky_stress_index(beats.rr_u, lo, hi)
@@ -78,45 +73,22 @@ def compute_windows(
     )
     valid = (code == 0) & np.isfinite(td.ln_rmssd)
 
-    # Lay windows out as (device row, k-th window of that row) for the IIR filter.
-    n_rows = sums.weight.size
-    counts = np.bincount(windows.row, minlength=n_rows)
-    first = np.zeros(n_rows, dtype=np.int64)
-    np.cumsum(counts[:-1], out=first[1:])
-    col = np.arange(lo.size) - first[windows.row]
-    width = int(counts.max()) if lo.size else 0
-
-    def grid(values: FloatArray) -> FloatArray:
-        out = np.zeros((n_rows, width))
-        out[windows.row, col] = values
-        return out
-
     track = track_baselines(
-        valid=grid(valid.astype(np.float64)) > 0,
-        ln_rmssd=grid(td.ln_rmssd),
-        hr_bpm=grid(td.hr_bpm),
-        weight=sums.weight,
-        ln_sum=sums.ln_sum,
-        hr_sum=sums.hr_sum,
+        row=windows.row,
+        index=windows.index,
+        valid=valid,
+        ln_rmssd=td.ln_rmssd,
+        hr_bpm=td.hr_bpm,
+        state=state,
         decay=baseline.decay(step_s),
     )
-    base_ln = track.ln_rmssd[windows.row, col]
-    base_hr = track.hr_bpm[windows.row, col]
     score = stress_score(
         valid=valid,
         ln_rmssd=td.ln_rmssd,
         hr_bpm=td.hr_bpm,
         stress_index=si,
-        baseline_ln_rmssd=base_ln,
-        baseline_hr_bpm=base_hr,
-    )
-    seen = counts > 0
-    last = np.maximum(counts - 1, 0)
-    rows = np.arange(n_rows)
-    after = BaselineSums(
-        weight=np.where(seen, track.weight[rows, last] if width else 0.0, sums.weight),
-        ln_sum=np.where(seen, track.ln_sum[rows, last] if width else 0.0, sums.ln_sum),
-        hr_sum=np.where(seen, track.hr_sum[rows, last] if width else 0.0, sums.hr_sum),
+        baseline_ln_rmssd=track.ln_rmssd,
+        baseline_hr_bpm=track.hr_bpm,
     )
     table = WindowTable(
         device_idx=windows.row,
@@ -134,9 +106,9 @@ def compute_windows(
         stress=score.stress,
         artifact_pct=artifact_pct,
         quality=QUALITY_NAMES[code],
-        baseline_ln_rmssd=base_ln,
-        baseline_hr_bpm=base_hr,
+        baseline_ln_rmssd=track.ln_rmssd,
+        baseline_hr_bpm=track.hr_bpm,
         ln_rmssd_z=score.ln_rmssd_z,
         hr_z=score.hr_z,
     )
-    return table, after
+    return table, track.after

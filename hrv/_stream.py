@@ -3,7 +3,7 @@
 State is columnar: one row per device in fixed-width ring buffers (beat time,
 raw and corrected RR on the 1/1024 ms grid, the artifact detector's mRR,
 gap/artifact bits) and one array per scalar (beats received and decided,
-next window, detector thresholds, baseline sums). A push appends beats,
+next window, detector thresholds, baseline state). A push appends beats,
 decides the artifact blocks whose lookahead is in (`hrv._artifacts`), and
 computes the due windows with the same `hrv._core.compute_windows` the batch
 face uses, so pushing a recording in any chunks and then `flush` gives
@@ -23,10 +23,10 @@ from numpy.typing import NDArray
 
 from hrv._artifacts import BLOCK, HISTORY, LOOKAHEAD, Segments, decide, ranges
 from hrv._batch import DEFAULT_BASELINE, DEFAULT_QUALITY, check_settings
-from hrv._core import BaselineSums, Beats, Windows, compute_windows
+from hrv._core import Beats, Windows, compute_windows
 from hrv._metrics import UNITS_PER_MS, quantize_rr
 from hrv._records import BeatBatch, BoolArray, FloatArray, WindowMetrics
-from hrv._stress import Baseline, BaselineRule, from_sums, to_sums
+from hrv._stress import Baseline, BaselineRule, BaselineState, from_sums, scatter, to_sums
 from hrv._table import WindowTable
 from hrv._windows import QualityRule
 from hrv.errors import InputError, UnknownDeviceError
@@ -74,9 +74,10 @@ class StreamEngine:
     _th1: FloatArray
     _th2: FloatArray
     _extra_before: BoolArray
-    _weight: FloatArray
-    _ln_sum: FloatArray
-    _hr_sum: FloatArray
+    _anchor: IntArray
+    _held: FloatArray
+    _partial: FloatArray
+    _sums: FloatArray
     _t: FloatArray
     _raw: NDArray[np.int32]
     _rr: NDArray[np.int32]
@@ -95,7 +96,7 @@ class StreamEngine:
         round_beats: int = 64,
         capacity: int = 64,
     ) -> None:
-        check_settings(window_s, step_s)
+        check_settings(window_s, step_s, baseline_rule)
         self.window_s = window_s
         self.step_s = step_s
         self.correct_artifacts = correct_artifacts
@@ -116,10 +117,11 @@ class StreamEngine:
         old = self.__dict__.copy()
         self._rows_alloc = n_rows
 
-        def grow(name: str, dtype: type, fill: float) -> None:
-            arr: NDArray[Any] = np.full(n_rows, fill, dtype=dtype)
+        def grow(name: str, dtype: type, fill: float | FloatArray, series: int = 0) -> None:
+            shape = (series, n_rows) if series else (n_rows,)
+            arr: NDArray[Any] = np.full(shape, fill, dtype=dtype)
             if n_keep:
-                arr[:n_keep] = old[name][:n_keep]
+                arr[..., :n_keep] = old[name][..., :n_keep]
             setattr(self, name, arr)
 
         for name in ("n_total", "n_decided", "m_next", "keep_k", "th_block"):
@@ -127,10 +129,12 @@ class StreamEngine:
         for name in ("th1", "th2"):
             grow("_" + name, np.float64, 0.0)
         grow("_extra_before", np.bool_, False)
-        weight, ln_sum, hr_sum = to_sums(self.baseline_rule.prior, self.step_s)
-        grow("_weight", np.float64, weight)
-        grow("_ln_sum", np.float64, ln_sum)
-        grow("_hr_sum", np.float64, hr_sum)
+        # Baseline state (`hrv._stress.BaselineState`); rows start at their first window.
+        prior = np.array(to_sums(self.baseline_rule.prior, self.step_s))[:, None]
+        grow("_anchor", np.int64, -1)
+        grow("_held", np.float64, prior, 3)
+        grow("_partial", np.float64, 0.0, 3)
+        grow("_sums", np.float64, prior, 3)
         self._ring_alloc(n_rows, self._cap, n_keep, old)
 
     def _ring_alloc(self, n_rows: int, cap: int, n_keep: int, old: dict[str, Any]) -> None:
@@ -182,10 +186,8 @@ class StreamEngine:
         """The device's current baseline (the prior for a device not yet seen)."""
         if device not in self._rows:
             return self.baseline_rule.prior
-        r = self._rows[device]
-        return from_sums(
-            float(self._weight[r]), float(self._ln_sum[r]), float(self._hr_sum[r]), self.step_s
-        )
+        weight, ln_sum, hr_sum = self._sums[:, self._rows[device]]
+        return from_sums(float(weight), float(ln_sum), float(hr_sum), self.step_s)
 
     def baselines(self) -> dict[str, Baseline]:
         """Every known device's current baseline, for persisting."""
@@ -194,7 +196,14 @@ class StreamEngine:
     def set_baseline(self, device: str, baseline: Baseline) -> None:
         """Start ``device`` from a stored baseline (e.g. after a restart)."""
         r = int(self.register(device)[0])
-        self._weight[r], self._ln_sum[r], self._hr_sum[r] = to_sums(baseline, self.step_s)
+        self._sums[:, r] = to_sums(baseline, self.step_s)
+        self._restart_baselines(np.array([r], np.int64))
+
+    def _restart_baselines(self, rows: IntArray) -> None:
+        """Hold the rows' baseline sums as they are, from the window before their next one."""
+        self._anchor[rows] = self._m_next[rows] - 1
+        self._held[:, rows] = self._sums[:, rows]
+        self._partial[:, rows] = 0.0
 
     @property
     def ring_beats(self) -> int:
@@ -300,6 +309,7 @@ class StreamEngine:
         if starting.any():
             rows, at = np.unique(dev[starting], return_index=True)
             self._m_next[rows] = np.ceil(t[starting][at] / self.step_s).astype(np.int64)
+            self._restart_baselines(rows)
         self._t[dev, pos] = t
         raw = quantize_rr(rr)
         self._raw[dev, pos] = raw
@@ -393,20 +403,22 @@ class StreamEngine:
                 gap=(flags & _GAP) > 0,
                 artifact=(flags & _ARTIFACT) > 0,
             ),
-            Windows(row=win_row, t_end_s=t_end, lo=lo, hi=hi),
+            Windows(row=win_row, index=m, t_end_s=t_end, lo=lo, hi=hi),
             window_s=self.window_s,
             step_s=self.step_s,
             quality=self.quality,
             baseline=self.baseline_rule,
-            sums=BaselineSums(
-                weight=self._weight[rows], ln_sum=self._ln_sum[rows], hr_sum=self._hr_sum[rows]
+            state=BaselineState(
+                anchor=self._anchor[rows],
+                held=self._held.take(rows, axis=1),
+                partial=self._partial.take(rows, axis=1),
+                sums=self._sums.take(rows, axis=1),
             ),
         )
-        self._weight[rows], self._ln_sum[rows], self._hr_sum[rows] = (
-            after.weight,
-            after.ln_sum,
-            after.hr_sum,
-        )
+        self._anchor[rows] = after.anchor
+        scatter(self._held, rows, after.held)
+        scatter(self._partial, rows, after.partial)
+        scatter(self._sums, rows, after.sums)
         self._m_next[rows] = m_max + 1
         last_lo = np.zeros(rows.size, np.int64)
         last_lo[win_row] = lo  # windows are in order: the last write per row wins

@@ -10,9 +10,22 @@ Every window, valid or not, ages all weights by ``2 ** (-step_s / half_life_s)``
 over: after 10 minutes of valid data the personal part has about half the
 weight, after an hour about 85 %. The window being scored is not in its own
 baseline (the baseline is the state before it). "Calm" is defined without
-looking at the score, so the recursion stays linear and vectorizes as a
-first-order IIR filter (`scipy.signal.lfilter`): windows count when valid;
-a stress episode of minutes barely moves an hour-long average.
+looking at the score, so the recursion stays linear: windows count when
+valid; a stress episode of minutes barely moves an hour-long average.
+
+Recursion. The running sums (weight, valid ln RMSSD, valid HR) follow the
+first-order recursion y[k] = x[k] + d y[k-1] over a device's window numbers
+k (window end = k * step_s). It is evaluated without a loop over windows by
+its closed form within blocks of B windows aligned to k // B (Blelloch 1990,
+"Prefix sums and their applications", sec. 1.4: first-order linear
+recurrences as scans): with ``a`` the window before the block (or before
+the recording's first window), y[k] = d^(k-a) (y[a] + S[k]) and
+S[k] = sum_{j=a+1..k} x[j] d^-(j-a), a left-to-right cumulative sum. Because
+the blocks follow the absolute window numbers and the cumulative sum is
+strictly sequential, a stream that stores (a, y[a], S) and resumes the sum
+adds the same numbers in the same order as one pass over the recording:
+both faces produce the same bits however the windows are split. B is 256
+windows, fewer when d^-B would pass 2^512 (steps of hours).
 
 State: per device, ``weight_s`` (the decayed seconds of windows behind the
 baseline, prior included) and the two baseline values. That is all that
@@ -35,9 +48,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
+from numpy.typing import NDArray
 
 from hrv._records import BoolArray, FloatArray
+
+IntArray = NDArray[np.int64]
 
 PRIOR_LN_RMSSD = 3.5
 PRIOR_HR_BPM = 70.0
@@ -48,6 +63,9 @@ SI_UNIT = 5.0
 WEIGHTS = (0.4, 0.4, 0.2)
 SLOPE = 1.6
 CENTRE = 1.6
+BLOCK_WINDOWS = 256
+#: Bound on d^-B within a block (keeps the block's factors far from overflow).
+MAX_BLOCK_LOG2 = 512.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,59 +88,140 @@ class BaselineRule:
     prior: Baseline = Baseline(ln_rmssd=PRIOR_LN_RMSSD, hr_bpm=PRIOR_HR_BPM, weight_s=600.0)
     half_life_s: float = 3600.0
 
+    def __post_init__(self) -> None:
+        if not self.half_life_s > 0:
+            raise ValueError(f"BaselineRule needs half_life_s > 0: {self}")
+
     def decay(self, step_s: float) -> float:
         """Weight factor per window step."""
         return float(2.0 ** (-step_s / self.half_life_s))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BaselineTrack:
-    """Baselines before each window and the state after the last, for rows of devices.
+class BaselineState:
+    """Running baseline sums of device rows, held in the blocked closed form.
 
-    All arrays are 2-D (device row, window); the state arrays hold, per row,
-    the running sums ``weight`` (in windows), ``ln_sum`` and ``hr_sum`` after
-    each window, so a caller can pick each row's last real column.
+    ``held``, ``partial`` and ``sums`` are (3, rows): weight (in windows),
+    ln RMSSD sum, HR sum. ``anchor`` is the window number ``a`` whose sums
+    ``held`` holds (y[a] in the module docstring), ``partial`` is S up to the
+    row's last window (zero when that window is ``a``), and ``sums`` is y at
+    the last window: the baseline in force.
     """
+
+    anchor: IntArray
+    held: FloatArray
+    partial: FloatArray
+    sums: FloatArray
+
+    @classmethod
+    def starting(cls, sums: FloatArray, first: IntArray) -> BaselineState:
+        """Rows whose next window is number ``first``, from running ``sums``."""
+        return cls(anchor=first - 1, held=sums, partial=np.zeros_like(sums), sums=sums)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BaselineTrack:
+    """Baselines in force before each window, and the rows' state after their last window."""
 
     ln_rmssd: FloatArray
     hr_bpm: FloatArray
-    weight: FloatArray
-    ln_sum: FloatArray
-    hr_sum: FloatArray
+    after: BaselineState
 
 
-def _ewma(x: FloatArray, before: FloatArray, decay: float) -> FloatArray:
-    """y[k] = x[k] + decay * y[k-1] along axis 1, with y[-1] = ``before`` per row."""
-    y, _ = lfilter([1.0], [1.0, -decay], x, axis=1, zi=(decay * before)[:, None])
-    out: FloatArray = y
-    return out
+def block_windows(decay: float) -> int:
+    """Windows per block: `BLOCK_WINDOWS`, fewer if d^-B would pass 2^`MAX_BLOCK_LOG2`."""
+    per_window = -float(np.log2(decay))  # step_s / half_life_s
+    if per_window <= 0.0:
+        return BLOCK_WINDOWS
+    return int(max(1.0, min(float(BLOCK_WINDOWS), MAX_BLOCK_LOG2 // per_window)))
+
+
+def scatter(dest: FloatArray, at: IntArray, values: FloatArray) -> None:
+    """``dest[:, at] = values`` for (series, n) arrays, one series at a time (numpy's fast path)."""
+    for lane, value in zip(dest, values, strict=True):
+        lane[at] = value
 
 
 def track_baselines(
     *,
+    row: IntArray,
+    index: IntArray,
     valid: BoolArray,
     ln_rmssd: FloatArray,
     hr_bpm: FloatArray,
-    weight: FloatArray,
-    ln_sum: FloatArray,
-    hr_sum: FloatArray,
+    state: BaselineState,
     decay: float,
 ) -> BaselineTrack:
-    """Run the decaying averages over windows (2-D: row per device) from per-row sums."""
-    v = valid.astype(np.float64)
-    w = _ewma(v, weight, decay)
-    ls = _ewma(np.where(valid, ln_rmssd, 0.0), ln_sum, decay)
-    hs = _ewma(np.where(valid, hr_bpm, 0.0), hr_sum, decay)
-    w_before = np.concatenate([weight[:, None], w[:, :-1]], axis=1)
-    ls_before = np.concatenate([ln_sum[:, None], ls[:, :-1]], axis=1)
-    hs_before = np.concatenate([hr_sum[:, None], hs[:, :-1]], axis=1)
-    return BaselineTrack(
-        ln_rmssd=ls_before / w_before,
-        hr_bpm=hs_before / w_before,
-        weight=w,
-        ln_sum=ls,
-        hr_sum=hs,
+    """Run the decaying sums over windows (flat, sorted by row, then window number).
+
+    Each row's window numbers follow on without holes from the last window
+    its ``state`` covers. Python loops only over the blocks a row spans in
+    this call (one step per `BLOCK_WINDOWS` windows), never over windows.
+    """
+    block = block_windows(decay)
+    steps = np.arange(block + 1, dtype=np.float64)
+    grow = decay**steps
+    shrink = decay**-steps
+    x = np.stack([valid * 1.0, np.where(valid, ln_rmssd, 0.0), np.where(valid, hr_bpm, 0.0)])
+    n_rows = state.anchor.size
+    counts = np.bincount(row, minlength=n_rows)
+    first = np.zeros(n_rows, np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    has = np.flatnonzero(counts)
+    at = first[has]
+    last = at + counts[has] - 1
+
+    # Segments: per row, the block its state is in, then each further block it reaches.
+    q0 = (state.anchor + 1) // block
+    n_seg_row = np.zeros(n_rows, np.int64)
+    n_seg_row[has] = index[last] // block - q0[has] + 1
+    seg_first = np.zeros(n_rows, np.int64)
+    np.cumsum(n_seg_row[:-1], out=seg_first[1:])
+    n_seg = int(n_seg_row.sum())
+    seg_row = np.repeat(np.arange(n_rows), n_seg_row)
+    seg_j = np.arange(n_seg) - seg_first[seg_row]
+    seg_anchor = np.where(seg_j == 0, state.anchor[seg_row], (q0[seg_row] + seg_j) * block - 1)
+    opening = seg_first[has]
+    seg = seg_first[row] + index // block - q0[row]
+    p = index - seg_anchor[seg]
+
+    # S per segment: a cumulative sum along each segment, resumed from the stored partial.
+    seg_count = np.bincount(seg, minlength=n_seg)
+    seg_start = np.zeros(n_seg, np.int64)
+    np.cumsum(seg_count[:-1], out=seg_start[1:])
+    width = int(seg_count.max(initial=0)) + 1
+    cell = seg * width + 1 + np.arange(row.size) - seg_start[seg]
+    grid = np.zeros((3, n_seg * width))
+    scatter(grid, opening * width, state.partial.take(has, axis=1))
+    scatter(grid, cell, x * shrink[p])
+    # Strictly left to right, so the same bits however the windows were split.
+    partial = np.cumsum(grid.reshape(3, n_seg, width), axis=2).reshape(3, -1)
+    seg_end = partial.take(np.arange(n_seg) * width + seg_count, axis=1)
+
+    # y[a] of each segment: one step per block, all rows at once.
+    held = np.zeros((3, n_seg))
+    scatter(held, opening, state.held.take(has, axis=1))
+    for j in range(1, int(n_seg_row.max(initial=0))):
+        now = seg_first[n_seg_row > j] + j
+        ahead = grow[seg_anchor[now] - seg_anchor[now - 1]]
+        scatter(held, now, ahead * (held.take(now - 1, axis=1) + seg_end.take(now - 1, axis=1)))
+
+    y = grow[p] * (held.take(seg, axis=1) + partial.take(cell, axis=1))
+    before = np.empty_like(y)
+    before[:, 1:] = y[:, :-1]
+    start = state.held.take(has, axis=1) + state.partial.take(has, axis=1)
+    scatter(before, at, grow[index[at] - 1 - state.anchor[has]] * start)
+
+    last_seg = seg[last]
+    anchor = state.anchor.copy()
+    anchor[has] = seg_anchor[last_seg]
+    after = BaselineState(
+        anchor=anchor, held=state.held.copy(), partial=state.partial.copy(), sums=state.sums.copy()
     )
+    scatter(after.held, has, held.take(last_seg, axis=1))
+    scatter(after.partial, has, partial.take(cell[last], axis=1))
+    scatter(after.sums, has, y.take(last, axis=1))
+    return BaselineTrack(ln_rmssd=before[1] / before[0], hr_bpm=before[2] / before[0], after=after)
 
 
 def to_sums(baseline: Baseline, step_s: float) -> tuple[float, float, float]:

@@ -30,11 +30,16 @@ QUALITY_ORDER: tuple[Quality, ...] = (
 QUALITY_NAMES = np.array([q.value for q in QUALITY_ORDER])
 
 
+def window_numbers(t_first_s: float, t_last_s: float, step_s: float) -> IntArray:
+    """Every ``k`` with ``k * step_s`` in ``[t_first_s, t_last_s]``."""
+    k_first = int(np.ceil(t_first_s / step_s))
+    k_last = int(np.floor(t_last_s / step_s))
+    return np.arange(k_first, k_last + 1, dtype=np.int64)
+
+
 def window_ends(t_first_s: float, t_last_s: float, step_s: float) -> FloatArray:
     """Every multiple of ``step_s`` in ``[t_first_s, t_last_s]``."""
-    k_first = np.ceil(t_first_s / step_s)
-    k_last = np.floor(t_last_s / step_s)
-    return np.arange(k_first, k_last + 1.0) * step_s
+    return window_numbers(t_first_s, t_last_s, step_s).astype(np.float64) * step_s
 
 
 def window_bounds(

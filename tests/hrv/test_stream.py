@@ -64,6 +64,62 @@ def test_any_chunking_gives_the_batch_result(which: int, cuts: list[int]) -> Non
     _assert_same(got, _batch_of(beats), beats.device)
 
 
+#: 25 minutes in windows every second: about six baseline blocks of 256 windows.
+LONG = _session(4, seconds=1500.0)
+
+
+def _shifted(beats: hrv.BeatBatch, shift_s: float) -> hrv.BeatBatch:
+    return hrv.BeatBatch(
+        device=beats.device, t_s=beats.t_s + shift_s, rr_ms=beats.rr_ms, gap=beats.gap
+    )
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shift=st.integers(0, 255),
+    cuts=st.lists(st.integers(1, 400), min_size=1, max_size=20),
+)
+def test_chunks_across_baseline_blocks_give_the_batch_result(shift: int, cuts: list[int]) -> None:
+    """A session over several 256-window baseline blocks, started anywhere in a block and
+    pushed in chunks that cross block edges, equals `sliding_windows` bit for bit."""
+    beats = _shifted(LONG, float(shift))
+    engine = hrv.StreamEngine(step_s=1.0)
+    got: list[hrv.WindowMetrics] = []
+    i = 0
+    sizes = iter(cuts * (len(beats) // len(cuts) + 1))
+    while i < len(beats):
+        j = i + next(sizes)
+        got += engine.push(
+            hrv.BeatBatch(
+                device=beats.device, t_s=beats.t_s[i:j], rr_ms=beats.rr_ms[i:j], gap=beats.gap[i:j]
+            )
+        )
+        i = j
+    got += engine.flush(beats.device)
+    assert len(got) > 5 * 256
+    _assert_same(got, _batch_of(beats, step_s=1.0), beats.device)
+
+
+def test_beat_by_beat_across_baseline_blocks() -> None:
+    """One beat per push over six blocks equals batch; some push ends exactly on a block's
+    last window, so the next one starts a fresh block from the stored sums."""
+    engine = hrv.StreamEngine(step_s=1.0)
+    got: list[hrv.WindowMetrics] = []
+    last_of_push = []
+    for i in range(len(LONG)):
+        beat = slice(i, i + 1)
+        out = engine.push(
+            hrv.BeatBatch(
+                device="x", t_s=LONG.t_s[beat], rr_ms=LONG.rr_ms[beat], gap=LONG.gap[beat]
+            )
+        )
+        last_of_push += [out[-1].t_end_s] if out else []
+        got += out
+    got += engine.flush("x")
+    assert any(t % 256 == 255 for t in last_of_push)  # window number = t_end at 1 s steps
+    _assert_same(got, _batch_of(LONG, step_s=1.0), "x")
+
+
 def test_beat_by_beat_with_five_minute_windows() -> None:
     """One beat per push with 5-minute windows still equals the batch face."""
     beats = SESSIONS[0]
