@@ -94,7 +94,7 @@ async def play_virtual_strap(strap: VirtualStrap, inbox: Inbox, stopping: asynci
     )
 
     async def feed() -> None:
-        battery_i = link_i = 0
+        battery_i, link_i = 1, 0  # battery reading 0 went out with the first status
         async for arrival_s, payload in strap:
             t_rel = arrival_s - strap.start_t_s
             while battery_i < len(trace.battery_t_s) and trace.battery_t_s[battery_i] <= t_rel:
