@@ -19,11 +19,8 @@ Streaming is timed after a warm-up of one window length, so rings are full.
 from __future__ import annotations
 
 import argparse
-import importlib
 import platform
-import sys
 import time
-import types
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -72,19 +69,13 @@ def engine_core(rr: np.ndarray, t: np.ndarray) -> object:
 def hrv_analysis_time_domain() -> Callable[[list[float]], object] | str:
     """hrv-analysis's ``get_time_domain_features``, or why it cannot be imported.
 
-    hrv-analysis imports nolds at module level; nolds 0.6.3 fails to import
-    on Python 3.11 (``importlib.resources.files`` on a module). The
-    time-domain features do not use nolds, so a stand-in module is put in
-    its place for this benchmark only.
+    It comes with the ``bench`` extra (``pip install -e '.[bench]'``), which
+    pins a nolds that imports on Python 3.11.
     """
-    try:
-        importlib.import_module("nolds")
-    except Exception:  # any import failure of nolds
-        sys.modules["nolds"] = types.ModuleType("nolds")
     try:
         from hrvanalysis import get_time_domain_features
     except Exception as exc:  # report whatever stops it
-        return f"unavailable ({type(exc).__name__}: {exc})"
+        return f"unavailable ({type(exc).__name__}: {exc}); install the bench extra"
     return get_time_domain_features  # type: ignore[no-any-return]
 
 
