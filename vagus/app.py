@@ -62,7 +62,7 @@ ANY_STRAP_RESCAN_S = 5.0
 """Pause between scans while waiting for "any heart-rate strap" to show up."""
 
 
-async def _first_strap(backend: BleakBackend, stopping: asyncio.Event) -> Target | None:
+async def nearest_strap(backend: BleakBackend, stopping: asyncio.Event) -> Target | None:
     """The strongest heart-rate strap in range (scanning until one appears), or None if stopped."""
     while not stopping.is_set():
         found = await backend.discover(ANY_STRAP_RESCAN_S)
@@ -83,7 +83,7 @@ def _ble_source(spec: BleDevice, backend: BleakBackend) -> tuple[str, SourceFact
     device = spec.label or (fixed.label if fixed else "strap")
 
     async def run(inbox: Inbox, stopping: asyncio.Event) -> None:
-        target = fixed or await _first_strap(backend, stopping)
+        target = fixed or await nearest_strap(backend, stopping)
         if target is None:
             return
         to_status = link_status(device)
