@@ -23,6 +23,7 @@ from vagus.baseline_store import BaselineStore
 from vagus.daemon._events import DeviceStatus
 from vagus.daemon._outputs import FLUSH_TIMEOUT_S, Output
 from vagus.daemon._sources import INBOX_SIZE, Inbox
+from vagus.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -124,14 +125,24 @@ class Daemon:
             await factory(self.inbox, self._stopping_sources)
         except Exception as exc:  # one source's failure must not stop the others
             reason = "; ".join(_leaf_messages(exc))
-            log.error("source %s stopped: %s", name, reason, exc_info=log.isEnabledFor(10))
+            log.error(
+                "source %s stopped: %s", name, reason, exc_info=log.isEnabledFor(logging.DEBUG)
+            )
             self.summary.source_failures[name] = reason
 
     async def _keep_running(self, output: Output) -> None:
-        """Run an output; restart it after a pause whenever it fails."""
+        """Run an output; restart it after a pause whenever it fails.
+
+        A `UserError` (e.g. the broker refuses the login) would fail again
+        the same way: the output is switched off with one error line instead.
+        """
         while True:
             try:
                 await output.run()
+                return
+            except UserError as exc:
+                self.summary.output_failures[output.name] = 1
+                log.error("output %s switched off: %s", output.name, exc)
                 return
             except Exception as exc:  # an output's failure must not stop ingestion
                 failures = self.summary.output_failures
