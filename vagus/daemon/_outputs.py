@@ -76,6 +76,11 @@ class MqttOutput:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(FLUSH_TIMEOUT_S):
                     await self.publisher.wait_delivered()
+        if self.publisher.dropped_metrics:
+            log.warning(
+                "mqtt: %d metrics messages dropped while the broker was away",
+                self.publisher.dropped_metrics,
+            )
         if self.publisher.pending_durable:
             log.warning(
                 "mqtt: %d triggers/outcomes kept on disk for the next start",

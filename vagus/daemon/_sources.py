@@ -60,6 +60,14 @@ async def pump_notifications(
             await inbox.put(
                 DeviceStatus(device=device, t_s=now_s, connected=True, link="streaming", note=note)
             )
+    if queue.dropped or counters.decode_errors or clock.dropped_no_contact:
+        log.warning(
+            "%s: %d notifications dropped (queue full), %d malformed, %d RR without skin contact",
+            device,
+            queue.dropped,
+            counters.decode_errors,
+            clock.dropped_no_contact,
+        )
 
 
 async def until_stopped(work: Coroutine[Any, Any, None], stopping: asyncio.Event) -> None:
