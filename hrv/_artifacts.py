@@ -73,12 +73,12 @@ class Segments:
     """Consecutive beats of several devices laid end to end, one segment per device.
 
     Per beat: ``rr_ms``, ``gap``, ``k`` (the beat's number since the device's
-    first beat) and ``mrr_ms`` (known, from earlier calls, for each segment's
-    first ``done`` beats; anything elsewhere), ``artifact`` (likewise: the
-    flags of those beats). Per segment: ``start``/``stop``
-    flat bounds, ``done`` (leading beats already decided), ``final`` (the
-    device's data end here), ``extra_before`` (the last decided beat was
-    "extra"), and cached thresholds ``th_block``/``th1``/``th2`` (-1: none).
+    first beat), and, known from earlier calls for each segment's first
+    ``done`` beats (anything elsewhere): ``mrr_ms``, ``artifact`` (the final
+    flags) and ``suspect`` (the first pass's flags). Per segment:
+    ``start``/``stop`` flat bounds, ``done`` (leading beats already decided),
+    ``final`` (the device's data end here), ``extra_before`` (the last
+    decided beat was "extra").
     """
 
     rr_ms: FloatArray
@@ -86,29 +86,27 @@ class Segments:
     k: IntArray
     mrr_ms: FloatArray
     artifact: BoolArray
+    suspect: BoolArray
     start: IntArray
     stop: IntArray
     done: IntArray
     final: BoolArray
     extra_before: BoolArray
-    th_block: IntArray
-    th1: FloatArray
-    th2: FloatArray
+    premature_before: BoolArray
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Decided:
-    """Beats decided by one call: flat ``index``, their corrected RR and flags, new caches."""
+    """Beats decided by one call: flat ``index``, segment, corrected RR, flags, mRR."""
 
     index: IntArray
     segment: IntArray
     rr_ms: FloatArray
     artifact: BoolArray
+    suspect: BoolArray
     extra: BoolArray
+    premature: BoolArray
     mrr_ms: FloatArray
-    th_block: IntArray
-    th1: FloatArray
-    th2: FloatArray
 
 
 def ranges(start: IntArray, stop: IntArray) -> tuple[IntArray, IntArray]:
@@ -179,6 +177,7 @@ def _interpolate(
     index: IntArray,
     s: IntArray,
     artifact: BoolArray,
+    premature: BoolArray,
     med: FloatArray,
     th2: FloatArray,
 ) -> FloatArray:
@@ -187,7 +186,8 @@ def _interpolate(
     Left: the nearest unflagged beat up to ``BLOCK`` beats back. Right: the
     nearest unflagged beat in the same block; past the block's end (whose
     flags are not decided yet) the next beat if it lies within Th2 of this
-    beat's median. Without neighbours: the median. Every input is fixed
+    beat's median and this beat is not premature (then the next is the long
+    beat of the pair). Without neighbours: the median. Every input is fixed
     once the beat's block is decidable, so a stream gets the same values.
     Returns one value per beat of ``index`` (the median where not flagged).
     """
@@ -218,7 +218,7 @@ def _interpolate(
     nxt = right_all[np.minimum(at + 1, near.size - 1)]
     right = np.where(has_next & (nxt < near.size), near[np.minimum(nxt, near.size - 1)], n)
     right = np.where(right < block_stop, right, n)
-    fallback = (right == n) & (block_stop == i + 1) & has_next
+    fallback = (right == n) & (block_stop == i + 1) & has_next & ~premature[fix]
     fallback &= np.abs(rr[np.minimum(i + 1, n - 1)] - med[fix]) < th2[fix]
     right = np.where(fallback, i + 1, right)
     lv = rr[np.clip(left, 0, n - 1)]
@@ -230,6 +230,102 @@ def _interpolate(
         np.where(left >= 0, lv, np.where(right < n, rv, med[fix])),
     )
     return out
+
+
+def _scale(
+    values: FloatArray,
+    seg: Segments,
+    p_seg: IntArray,
+    k_end: IntArray,
+    span: int,
+) -> FloatArray:
+    """5.2 x the spread of ``values`` over the ``span`` beats before beat number ``k_end``.
+
+    Spread: the quartile deviation ((Q3 - Q1) / 2) where ``span`` is
+    ``SPAN``, else ``MEDIAN_TO_QD`` x the median. NaN values are left out;
+    0 where no value is left.
+    """
+    seg_k0 = seg.k[np.minimum(seg.start[p_seg], max(seg.k.size - 1, 0))]
+    k_begin = np.maximum(k_end - span, 0)
+    f_begin = (seg.start[p_seg] + (k_begin - seg_k0)).astype(np.int64)
+    f_end = np.maximum(np.minimum(seg.start[p_seg] + (k_end - seg_k0), seg.stop[p_seg]), f_begin)
+    rows = _rows(values, f_begin, np.maximum(f_end - f_begin, 1), span)
+    count = span - np.count_nonzero(np.isnan(rows), axis=1)
+    n = np.maximum(count, 1)
+    if span == SPAN:
+        scale = (_quantile(rows, n, 0.75) - _quantile(rows, n, 0.25)) / 2.0
+    else:
+        scale = MEDIAN_TO_QD * _quantile(rows, n, 0.5)
+    out: FloatArray = np.where(count > 0, ALPHA * scale, 0.0)
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Classes:
+    """Per beat: flagged (ectopic, long/short or premature), "missed", "extra", "premature"."""
+
+    artifact: BoolArray
+    missed: BoolArray
+    extra: BoolArray
+    premature: BoolArray
+
+
+def _neighbours(seg: Segments, s: IntArray, index: IntArray, drr: FloatArray) -> FloatArray:
+    """dRR of the beats before, at, and one and two after each beat (0 outside its device)."""
+    k = seg.k[index]
+    lo, hi = seg.start[s], seg.stop[s]
+    out = np.empty((4, index.size))
+    for row, offset in enumerate((-1, 0, 1, 2)):
+        j = index + offset
+        ok = (j >= lo) & (j < hi) & (k + offset >= 0)
+        out[row] = _neighbour(drr, index, offset, ok)
+    return out
+
+
+def _classify(
+    seg: Segments,
+    index: IntArray,
+    near: FloatArray,
+    mrr: FloatArray,
+    med: FloatArray,
+    th1: FloatArray,
+    th2: FloatArray,
+) -> _Classes:
+    """Lipponen & Tarvainen 2019, Fig. 1, for each beat of ``index``.
+
+    ``near`` holds the beats' `_neighbours` dRR, ``mrr`` their mRR. Only
+    beats with |dRR| or the next dRR above Th1 can be flagged, so the rules
+    run on those alone.
+
+    Added: a beat is "premature" when the next beat, judged with this beat's
+    thresholds, is the long (compensatory) beat of an ectopic pair, so that
+    both intervals of the pair are corrected (moving the ectopic beat's time,
+    as Kubios and NeuroKit2 do, changes both too). Needs two beats ahead.
+    """
+    at = np.flatnonzero((np.abs(near[1]) > th1) | (near[2] > th1))
+    dm1, d0, dp1, dp2 = near[:, at] / th1[at]
+    m0 = mrr[at] / th2[at]
+    s12 = np.where(d0 > 0, np.maximum(dm1, dp1), np.minimum(dm1, dp1))
+    s22 = np.where(d0 >= 0, np.minimum(dp1, dp2), np.maximum(dp1, dp2))
+    ectopic = ((d0 > 1) & (s12 < -C1 * d0 - C2)) | ((d0 < -1) & (s12 > -C1 * d0 + C2))
+    candidate = (np.abs(d0) > 1) & ~ectopic
+    eq3 = (d0 > 1) & (s22 < -1)
+    eq5 = (d0 < -1) & (s22 > 1)
+    long_short = candidate & (eq3 | (np.abs(m0) > 3) | eq5)
+    # A device's last beat has no next beat: dp1 is 0 there, so eq5 is False.
+    rr, i = seg.rr_ms, index[at]
+    here_med, here_th2 = med[at], th2[at]
+    extra = (
+        long_short
+        & eq5
+        & (np.abs(rr[i] + rr[np.minimum(i + 1, rr.size - 1)] - here_med) < here_th2)
+    )
+    long = long_short & ((d0 > 1) | (m0 > 3))
+    missed = long & (np.abs(rr[i] / 2.0 - here_med) < here_th2)
+    premature = (dp1 > 1) & (np.maximum(d0, dp2) < -C1 * dp1 - C2)
+    out = np.zeros((4, index.size), np.bool_)
+    out[:, at] = (ectopic | long_short | premature, missed, extra, premature)
+    return _Classes(artifact=out[0], missed=out[1], extra=out[2], premature=out[3])
 
 
 def decide(seg: Segments) -> Decided:
@@ -251,90 +347,94 @@ def decide(seg: Segments) -> Decided:
     # Rolling 11-beat median, clipped at the device's first beat and at a final end.
     lo = np.maximum(index - HALF_MEDIAN, index - k)
     hi = np.minimum(index + HALF_MEDIAN + 1, seg.stop[s])
-    med_rows = _rows(rr, lo, hi - lo, 2 * HALF_MEDIAN + 1)
-    med = _median(med_rows, hi - lo)
+    med = _median(_rows(rr, lo, hi - lo, 2 * HALF_MEDIAN + 1), hi - lo)
     mrr = seg.mrr_ms.copy()
     fresh = rr[index] - med
     mrr[index] = np.where(fresh < 0, 2.0 * fresh, fresh)
 
-    # Block thresholds: the larger of those of the 91 beats before the block
-    # and of the LOCAL beats ending with it (which follows a sudden rise in
-    # variability that the trailing beats have not seen yet).
-    drr = np.abs(_deltas(seg))
+    # Block thresholds, one pair (segment, block) at a time.
+    drr = _deltas(seg)
+    adrr = np.abs(drr)
     amrr = np.abs(mrr)
     block = k // BLOCK
-    pair_key = s * (int(block.max()) + 1 if block.size else 1) + block
-    _, first_of_pair, inverse = np.unique(pair_key, return_index=True, return_inverse=True)
+    # Beats come by segment, then in order: a pair starts where either changes.
+    starts = np.ones(index.size, np.bool_)
+    starts[1:] = (s[1:] != s[:-1]) | (block[1:] != block[:-1])
+    first_of_pair = np.flatnonzero(starts)
+    inverse = np.cumsum(starts) - 1
     p_seg = s[first_of_pair]
     p_block = block[first_of_pair]
-    cached = p_block == seg.th_block[p_seg]
-    seg_k0 = seg.k[np.minimum(seg.start[p_seg], max(seg.k.size - 1, 0))]
-    th1_p = np.zeros(p_seg.size)
-    th2_p = np.zeros(p_seg.size)
-    for k_end, span, local in (
-        (p_block * BLOCK, SPAN, False),
-        ((p_block + 1) * BLOCK, LOCAL, True),
+    # Local term: the LOCAL beats ending with the block.
+    local1 = _scale(adrr, seg, p_seg, (p_block + 1) * BLOCK, LOCAL)
+    local2 = _scale(amrr, seg, p_seg, (p_block + 1) * BLOCK, LOCAL)
+    # First pass: trailing term over all of the SPAN beats before the block.
+    th1_p = np.maximum(_scale(adrr, seg, p_seg, p_block * BLOCK, SPAN), local1)
+    th2_p = np.maximum(_scale(amrr, seg, p_seg, p_block * BLOCK, SPAN), local2)
+    th1 = np.maximum(th1_p, THRESHOLD_FLOOR_MS)[inverse]
+    th2 = np.maximum(th2_p, THRESHOLD_FLOOR_MS)[inverse]
+    near = _neighbours(seg, s, index, drr)
+    first = _classify(seg, index, near, mrr[index], med, th1, th2)
+    suspect = seg.suspect.copy()
+    suspect[index] = first.artifact
+    # Second pass: the trailing term leaves out what the first pass flagged
+    # (a suspect beat's mRR, its dRR and the next beat's), as NeuroKit2's
+    # iterative mode re-detects on the corrected series; a burst of artifacts
+    # no longer raises the thresholds of the blocks after it.
+    after_suspect = np.zeros(suspect.size, np.bool_)
+    after_suspect[1:] = suspect[:-1]
+    for values, bad, local, out in (
+        (adrr, suspect | after_suspect, local1, th1_p),
+        (amrr, suspect, local2, th2_p),
     ):
-        k_begin = np.maximum(k_end - span, 0)
-        f_begin = (seg.start[p_seg] + (k_begin - seg_k0)).astype(np.int64)
-        f_end = np.minimum(seg.start[p_seg] + (k_end - seg_k0), seg.stop[p_seg])
-        count = np.maximum(f_end - f_begin, 0)
-        n = np.maximum(count, 1)
-        for values, out in ((drr, th1_p), (amrr, th2_p)):
-            rows = _rows(values, f_begin, n, span)
-            if local:
-                scale = MEDIAN_TO_QD * _quantile(rows, n, 0.5)
-            else:
-                scale = (_quantile(rows, n, 0.75) - _quantile(rows, n, 0.25)) / 2.0
-            np.maximum(out, np.where(count > 0, ALPHA * scale, 0.0), out=out)
-    th1_p = np.where(cached, seg.th1[p_seg], np.maximum(th1_p, THRESHOLD_FLOOR_MS))
-    th2_p = np.where(cached, seg.th2[p_seg], np.maximum(th2_p, THRESHOLD_FLOOR_MS))
-    th1 = th1_p[inverse]
-    th2 = th2_p[inverse]
-    drr = _deltas(seg)
+        trailing = _scale(np.where(bad, np.nan, values), seg, p_seg, p_block * BLOCK, SPAN)
+        np.maximum(trailing, local, out=out)
+    th1 = np.maximum(th1_p, THRESHOLD_FLOOR_MS)[inverse]
+    th2 = np.maximum(th2_p, THRESHOLD_FLOOR_MS)[inverse]
+    final = _classify(seg, index, near, mrr[index], med, th1, th2)
 
-    # Classification (Lipponen & Tarvainen 2019, Fig. 1), every beat at once.
-    def near(offset: int) -> FloatArray:
-        j = index + offset
-        ok = (j >= seg.start[s]) & (j < seg.stop[s]) & (k + offset >= 0)
-        return _neighbour(drr, index, offset, ok) / th1
-
-    d0, dm1, dp1, dp2 = near(0), near(-1), near(1), near(2)
-    s12 = np.where(d0 > 0, np.maximum(dm1, dp1), np.where(d0 < 0, np.minimum(dm1, dp1), 0.0))
-    s22 = np.where(d0 >= 0, np.minimum(dp1, dp2), np.maximum(dp1, dp2))
-    m0 = mrr[index] / th2
-    ectopic = ((d0 > 1) & (s12 < -C1 * d0 - C2)) | ((d0 < -1) & (s12 > -C1 * d0 + C2))
-    candidate = (np.abs(d0) > 1) & ~ectopic
-    eq3 = (d0 > 1) & (s22 < -1)
-    eq5 = (d0 < -1) & (s22 > 1)
-    long_short = candidate & (eq3 | (np.abs(m0) > 3) | eq5)
-    has_next = index + 1 < seg.stop[s]
-    rr_next = np.where(has_next, rr[np.minimum(index + 1, rr.size - 1)], np.inf)
-    extra = long_short & eq5 & (np.abs(rr[index] + rr_next - med) < th2)
-
-    # The beat after an "extra" one holds the rest of the split interval.
+    # The beat after an "extra" one holds the rest of the split interval, the
+    # beat after a premature one the long rest of the ectopic pair.
     prev_extra = np.zeros(index.size, np.bool_)
+    prev_premature = np.zeros(index.size, np.bool_)
     if index.size:
         first_new = index == seg.start[s] + seg.done[s]
         prev_extra[first_new] = seg.extra_before[s[first_new]]
-        prev_extra[~first_new] = extra[np.flatnonzero(~first_new) - 1]
-    artifact = ectopic | long_short | prev_extra
-    replacement = _interpolate(seg, index, s, artifact, med, th2)
-
-    last_of_seg = np.zeros(n_seg, np.int64) - 1
-    last_of_seg[s] = np.arange(index.size)
-    has_new = last_of_seg >= 0
-    pick = np.maximum(last_of_seg, 0)
+        prev_premature[first_new] = seg.premature_before[s[first_new]]
+        before = np.flatnonzero(~first_new) - 1
+        prev_extra[~first_new] = final.extra[before]
+        prev_premature[~first_new] = final.premature[before]
+    artifact = final.artifact | prev_extra | prev_premature
+    replacement = _interpolate(seg, index, s, artifact, final.premature, med, th2)
+    # Where the kind says what the true intervals were, use that instead: an
+    # ectopic pair's two intervals become their mean (the ectopic beat moved
+    # half way, as NeuroKit2 does), a missed beat's interval its half (as if
+    # the missing beat were added half way); only where that lies within Th2
+    # of the median and half as far from it as the raw RR (a real long beat
+    # is not halved). Straight lines would flatten real beat-to-beat changes.
+    out = rr[index]
+    fix = np.flatnonzero(artifact)
+    i = index[fix]
+    here, fix_med = rr[i], med[fix]
+    kind_value = np.select(
+        [prev_premature[fix], final.premature[fix], final.missed[fix]],
+        [
+            (rr[np.maximum(i - 1, 0)] + here) / 2.0,
+            (here + rr[np.minimum(i + 1, rr.size - 1)]) / 2.0,
+            here / 2.0,
+        ],
+        np.nan,
+    )
+    use = np.abs(kind_value - fix_med) < np.minimum(th2[fix], np.abs(here - fix_med) / 2.0)
+    out[fix] = np.where(use, kind_value, replacement[fix])
     return Decided(
         index=index,
         segment=s,
-        rr_ms=np.where(artifact, replacement, rr[index]),
+        rr_ms=out,
         artifact=artifact,
-        extra=extra,
+        suspect=first.artifact,
+        extra=final.extra,
+        premature=final.premature,
         mrr_ms=mrr[index],
-        th_block=np.where(has_new, block[pick] if index.size else -1, seg.th_block),
-        th1=np.where(has_new, th1[pick] if index.size else 0.0, seg.th1),
-        th2=np.where(has_new, th2[pick] if index.size else 0.0, seg.th2),
     )
 
 
@@ -354,14 +454,13 @@ def correct(rr_ms: FloatArray, gap: BoolArray | None = None) -> tuple[FloatArray
         k=np.arange(n, dtype=np.int64),
         mrr_ms=np.zeros(n),
         artifact=np.zeros(n, np.bool_),
+        suspect=np.zeros(n, np.bool_),
         start=one,
         stop=np.array([n], np.int64),
         done=one,
         final=np.array([True]),
         extra_before=np.array([False]),
-        th_block=np.array([-1], np.int64),
-        th1=np.zeros(1),
-        th2=np.zeros(1),
+        premature_before=np.array([False]),
     )
     out = decide(seg)
     return out.rr_ms, out.artifact

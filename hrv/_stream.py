@@ -34,6 +34,7 @@ from hrv.errors import InputError, UnknownDeviceError
 IntArray = NDArray[np.int64]
 _GAP = np.uint8(1)
 _ARTIFACT = np.uint8(2)
+_SUSPECT = np.uint8(4)
 
 
 def _count_le(t: FloatArray, start: IntArray, stop: IntArray, q: FloatArray) -> IntArray:
@@ -70,10 +71,8 @@ class StreamEngine:
     _n_decided: IntArray
     _m_next: IntArray
     _keep_k: IntArray
-    _th_block: IntArray
-    _th1: FloatArray
-    _th2: FloatArray
     _extra_before: BoolArray
+    _premature_before: BoolArray
     _anchor: IntArray
     _held: FloatArray
     _partial: FloatArray
@@ -124,11 +123,10 @@ class StreamEngine:
                 arr[..., :n_keep] = old[name][..., :n_keep]
             setattr(self, name, arr)
 
-        for name in ("n_total", "n_decided", "m_next", "keep_k", "th_block"):
-            grow("_" + name, np.int64, -1 if name in ("m_next", "th_block") else 0)
-        for name in ("th1", "th2"):
-            grow("_" + name, np.float64, 0.0)
+        for name in ("n_total", "n_decided", "m_next", "keep_k"):
+            grow("_" + name, np.int64, -1 if name == "m_next" else 0)
         grow("_extra_before", np.bool_, False)
+        grow("_premature_before", np.bool_, False)
         # Baseline state (`hrv._stress.BaselineState`); rows start at their first window.
         prior = np.array(to_sums(self.baseline_rule.prior, self.step_s))[:, None]
         grow("_anchor", np.int64, -1)
@@ -264,8 +262,8 @@ class StreamEngine:
         for name in ("_n_total", "_n_decided", "_keep_k"):
             getattr(self, name)[r] = 0
         self._m_next[r] = -1
-        self._th_block[r] = -1
         self._extra_before[r] = False
+        self._premature_before[r] = False
         return list(table.records(self._names))
 
     def _check_columns(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
@@ -337,34 +335,34 @@ class StreamEngine:
         lengths = self._n_total[rows] - start_k
         start = np.zeros(rows.size, np.int64)
         np.cumsum(lengths[:-1], out=start[1:])
+        flags = self._flags.reshape(-1)[flat]
         seg = Segments(
             rr_ms=self._raw.reshape(-1)[flat] / float(UNITS_PER_MS),
-            gap=(self._flags.reshape(-1)[flat] & _GAP) > 0,
+            gap=(flags & _GAP) > 0,
             k=k,
             mrr_ms=self._mrr.reshape(-1)[flat],
-            artifact=(self._flags.reshape(-1)[flat] & _ARTIFACT) > 0,
+            artifact=(flags & _ARTIFACT) > 0,
+            suspect=(flags & _SUSPECT) > 0,
             start=start,
             stop=start + lengths,
             done=self._n_decided[rows] - start_k,
             final=np.full(rows.size, final),
             extra_before=self._extra_before[rows],
-            th_block=self._th_block[rows],
-            th1=self._th1[rows],
-            th2=self._th2[rows],
+            premature_before=self._premature_before[rows],
         )
         out = decide(seg)
         at = flat[out.index]
         self._rr.reshape(-1)[at] = quantize_rr(out.rr_ms)
-        self._flags.reshape(-1)[at] |= np.where(out.artifact, _ARTIFACT, np.uint8(0))
+        self._flags.reshape(-1)[at] |= np.where(out.artifact, _ARTIFACT, np.uint8(0)) | np.where(
+            out.suspect, _SUSPECT, np.uint8(0)
+        )
         self._mrr.reshape(-1)[at] = out.mrr_ms
         self._n_decided[rows] += np.bincount(out.segment, minlength=rows.size)
         last = np.full(rows.size, -1, np.int64)
         last[out.segment] = np.arange(out.index.size)
         got = last >= 0
         self._extra_before[rows[got]] = out.extra[last[got]]
-        self._th_block[rows] = out.th_block
-        self._th1[rows] = out.th1
-        self._th2[rows] = out.th2
+        self._premature_before[rows[got]] = out.premature[last[got]]
 
     def _advance(self, rows: IntArray, final: bool) -> WindowTable:
         """Decide what can be decided on ``rows``, then compute their due windows."""
