@@ -92,7 +92,7 @@ class Segments:
     done: IntArray
     final: BoolArray
     extra_before: BoolArray
-    premature_before: BoolArray
+    pair_before: BoolArray
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,7 +105,7 @@ class Decided:
     artifact: BoolArray
     suspect: BoolArray
     extra: BoolArray
-    premature: BoolArray
+    pair: BoolArray
     mrr_ms: FloatArray
 
 
@@ -392,40 +392,44 @@ def decide(seg: Segments) -> Decided:
     th2 = np.maximum(th2_p, THRESHOLD_FLOOR_MS)[inverse]
     final = _classify(seg, index, near, mrr[index], med, th1, th2)
 
+    # Where the kind says what the true intervals were, use that: an ectopic
+    # pair's two intervals become their mean (the ectopic beat moved half
+    # way, as NeuroKit2 does), a missed beat's interval its half (as if the
+    # missing beat were added half way); only where that lies within Th2 of
+    # the median and half as far from it as the raw RR (a real long beat is
+    # not halved). Straight lines would flatten real beat-to-beat changes.
+    here = rr[index]
+    nearer = np.minimum(th2, np.abs(here - med) / 2.0)
+    pair = final.premature.copy()
+    at = np.flatnonzero(pair)
+    pair_mean = (here[at] + rr[np.minimum(index[at] + 1, rr.size - 1)]) / 2.0
+    pair[at] = np.abs(pair_mean - med[at]) < nearer[at]
     # The beat after an "extra" one holds the rest of the split interval, the
-    # beat after a premature one the long rest of the ectopic pair.
+    # beat after a pair's first the rest of the pair.
     prev_extra = np.zeros(index.size, np.bool_)
-    prev_premature = np.zeros(index.size, np.bool_)
+    prev_pair = np.zeros(index.size, np.bool_)
     if index.size:
         first_new = index == seg.start[s] + seg.done[s]
         prev_extra[first_new] = seg.extra_before[s[first_new]]
-        prev_premature[first_new] = seg.premature_before[s[first_new]]
+        prev_pair[first_new] = seg.pair_before[s[first_new]]
         before = np.flatnonzero(~first_new) - 1
         prev_extra[~first_new] = final.extra[before]
-        prev_premature[~first_new] = final.premature[before]
-    artifact = final.artifact | prev_extra | prev_premature
+        prev_pair[~first_new] = pair[before]
+    artifact = final.artifact | prev_extra | prev_pair
     replacement = _interpolate(seg, index, s, artifact, final.premature, med, th2)
-    # Where the kind says what the true intervals were, use that instead: an
-    # ectopic pair's two intervals become their mean (the ectopic beat moved
-    # half way, as NeuroKit2 does), a missed beat's interval its half (as if
-    # the missing beat were added half way); only where that lies within Th2
-    # of the median and half as far from it as the raw RR (a real long beat
-    # is not halved). Straight lines would flatten real beat-to-beat changes.
-    out = rr[index]
+    out = here.copy()
     fix = np.flatnonzero(artifact)
     i = index[fix]
-    here, fix_med = rr[i], med[fix]
-    kind_value = np.select(
-        [prev_premature[fix], final.premature[fix], final.missed[fix]],
+    half = here[fix] / 2.0
+    out[fix] = np.select(
+        [prev_pair[fix], pair[fix], final.missed[fix] & (np.abs(half - med[fix]) < nearer[fix])],
         [
-            (rr[np.maximum(i - 1, 0)] + here) / 2.0,
-            (here + rr[np.minimum(i + 1, rr.size - 1)]) / 2.0,
-            here / 2.0,
+            (rr[np.maximum(i - 1, 0)] + here[fix]) / 2.0,
+            (here[fix] + rr[np.minimum(i + 1, rr.size - 1)]) / 2.0,
+            half,
         ],
-        np.nan,
+        replacement[fix],
     )
-    use = np.abs(kind_value - fix_med) < np.minimum(th2[fix], np.abs(here - fix_med) / 2.0)
-    out[fix] = np.where(use, kind_value, replacement[fix])
     return Decided(
         index=index,
         segment=s,
@@ -433,7 +437,7 @@ def decide(seg: Segments) -> Decided:
         artifact=artifact,
         suspect=first.artifact,
         extra=final.extra,
-        premature=final.premature,
+        pair=pair,
         mrr_ms=mrr[index],
     )
 
@@ -460,7 +464,7 @@ def correct(rr_ms: FloatArray, gap: BoolArray | None = None) -> tuple[FloatArray
         done=one,
         final=np.array([True]),
         extra_before=np.array([False]),
-        premature_before=np.array([False]),
+        pair_before=np.array([False]),
     )
     out = decide(seg)
     return out.rr_ms, out.artifact

@@ -72,7 +72,7 @@ class StreamEngine:
     _m_next: IntArray
     _keep_k: IntArray
     _extra_before: BoolArray
-    _premature_before: BoolArray
+    _pair_before: BoolArray
     _anchor: IntArray
     _held: FloatArray
     _partial: FloatArray
@@ -126,7 +126,7 @@ class StreamEngine:
         for name in ("n_total", "n_decided", "m_next", "keep_k"):
             grow("_" + name, np.int64, -1 if name == "m_next" else 0)
         grow("_extra_before", np.bool_, False)
-        grow("_premature_before", np.bool_, False)
+        grow("_pair_before", np.bool_, False)
         # Baseline state (`hrv._stress.BaselineState`); rows start at their first window.
         prior = np.array(to_sums(self.baseline_rule.prior, self.step_s))[:, None]
         grow("_anchor", np.int64, -1)
@@ -263,7 +263,7 @@ class StreamEngine:
             getattr(self, name)[r] = 0
         self._m_next[r] = -1
         self._extra_before[r] = False
-        self._premature_before[r] = False
+        self._pair_before[r] = False
         return list(table.records(self._names))
 
     def _check_columns(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
@@ -348,7 +348,7 @@ class StreamEngine:
             done=self._n_decided[rows] - start_k,
             final=np.full(rows.size, final),
             extra_before=self._extra_before[rows],
-            premature_before=self._premature_before[rows],
+            pair_before=self._pair_before[rows],
         )
         out = decide(seg)
         at = flat[out.index]
@@ -362,7 +362,7 @@ class StreamEngine:
         last[out.segment] = np.arange(out.index.size)
         got = last >= 0
         self._extra_before[rows[got]] = out.extra[last[got]]
-        self._premature_before[rows[got]] = out.premature[last[got]]
+        self._pair_before[rows[got]] = out.pair[last[got]]
 
     def _advance(self, rows: IntArray, final: bool) -> WindowTable:
         """Decide what can be decided on ``rows``, then compute their due windows."""

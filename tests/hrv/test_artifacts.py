@@ -56,14 +56,19 @@ def test_correction_restores_rmssd_at_least_as_well_as_neurokit2(name: str, rate
 
 
 def test_paced_breathing_with_heavy_artifacts_beats_neurokit2() -> None:
-    """Slow paced breathing (large RSA) with 5 % artifacts: still closer to clean than NK's."""
+    """Slow paced breathing (large RSA) with 5 % artifacts: within 5 % and closer than NK's.
+
+    Ectopic pairs here need both intervals corrected: the premature beat's
+    drop is small next to the breathing swing, so only the long beat trips
+    the thresholds.
+    """
     scenario = load_scenario("demo")
     clean = simulate(_with_rate(scenario, 0.0), until_s=1800).rr_ms
     dirty = simulate(_with_rate(scenario, 0.05), until_s=1800)
     fixed, _ = hrv.correct_artifacts(dirty.rr_ms)
     ours = abs(_rmssd(fixed) - _rmssd(clean)) / _rmssd(clean)
     theirs = abs(_rmssd(_neurokit_corrected(dirty.rr_ms)) - _rmssd(clean)) / _rmssd(clean)
-    assert ours < 0.10
+    assert ours < 0.05
     assert ours < theirs
 
 
@@ -112,3 +117,20 @@ def test_heavy_artifacts_mark_windows() -> None:
     assert heavy.any()
     assert set(table.quality[heavy]) <= {"artifacts", "low_coverage"}
     assert "artifacts" in set(table.quality[heavy])
+
+
+def test_ectopic_pair_in_a_large_breathing_swing_is_corrected_as_a_pair() -> None:
+    """A premature beat whose drop hides in a 300 ms breathing swing is flagged with its
+    long partner (not only the partner), and both come much closer to the clean intervals."""
+    k = np.arange(640)
+    clean = (
+        900.0 + 150.0 * np.sin(2 * np.pi * k / 10) + np.random.default_rng(0).normal(0, 10, k.size)
+    )
+    for j in range(300, 310):
+        rr = clean.copy()
+        rr[j] = 0.7 * clean[j]
+        rr[j + 1] = clean[j] + clean[j + 1] - rr[j]
+        fixed, flags = hrv.correct_artifacts(rr)
+        assert flags[j - 1 : j + 3].tolist() == [False, True, True, False], j
+        pair = slice(j, j + 2)
+        assert np.abs(fixed[pair] - clean[pair]).sum() < 0.3 * np.abs(rr[pair] - clean[pair]).sum()
