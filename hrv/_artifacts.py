@@ -31,11 +31,33 @@ block of its last beat is decided (at most 20 beats after it), and its
 batch face does at the end of a recording. Each dRR is normalised by the
 threshold of the beat being classified.
 
-Correction keeps the beat grid (beat times are what windows are cut on):
-a flagged beat's RR is interpolated linearly between the nearest unflagged
-neighbours (see `_interpolate` for the bounded search), and the beat after
-an "extra" beat (the rest of the split interval) is flagged too. Beats are
-never inserted or removed, so ``artifact_pct`` is flagged beats / beats.
+Two passes, like NeuroKit2's iterative mode (which re-detects on the
+corrected series until nothing changes): the first classifies with the
+thresholds above; the second recomputes the trailing QD without the beats
+the first pass flagged (their |mRR|, their |dRR| and the next beat's), so a
+burst of artifacts does not raise the thresholds of the six blocks after it
+and hide the next artifact. First-pass flags depend on raw data alone, so a
+stream keeps them (one bit per beat) and gets the batch face's thresholds.
+
+A beat is also flagged "premature" when the next beat, judged with this
+beat's thresholds, is the long beat of an ectopic pair (next dRR > Th1 and
+the larger of this and the one after < -0.13 x next - 0.17, the paper's
+ectopic rule seen from the short beat): in large breathing swings the
+premature beat's own drop often stays under Th1 while the compensatory beat
+trips it, and correcting only the long beat leaves the short one.
+
+Correction keeps the beat grid (beat times are what windows are cut on).
+Where the kind says what the true intervals were, that is used: an ectopic
+pair's two intervals become their mean (NeuroKit2 moves the ectopic beat
+half way), a missed beat's interval its half (as if the missing beat were
+added half way), if that lies within Th2 of the median and half as far from
+it as the raw RR. Other flagged beats are interpolated linearly between
+the nearest unflagged neighbours (see `_interpolate` for the bounded
+search); straight lines flatten real beat-to-beat changes, which is what
+held RMSSD low on a real, very variable recording. The beat after an
+"extra" beat (the rest of the split interval) and after a premature one
+whose pair mean is used (the rest of the pair) is flagged too. Beats are never inserted or removed,
+so ``artifact_pct`` is flagged beats / beats.
 """
 
 from __future__ import annotations
@@ -77,8 +99,9 @@ class Segments:
     ``done`` beats (anything elsewhere): ``mrr_ms``, ``artifact`` (the final
     flags) and ``suspect`` (the first pass's flags). Per segment:
     ``start``/``stop`` flat bounds, ``done`` (leading beats already decided),
-    ``final`` (the device's data end here), ``extra_before`` (the last
-    decided beat was "extra").
+    ``final`` (the device's data end here), ``extra_before`` and
+    ``pair_before`` (the last decided beat was "extra", or the first of an
+    ectopic pair corrected to its mean).
     """
 
     rr_ms: FloatArray
@@ -201,7 +224,9 @@ def _interpolate(
     segs = np.unique(s[fix])
     _, near = ranges(np.maximum(seg.start, seg.start + seg.done - BLOCK)[segs], seg.stop[segs])
     flags = seg.artifact[near]
-    mine = np.isin(s, segs)
+    reached = np.zeros(seg.start.size, np.bool_)
+    reached[segs] = True
+    mine = reached[s]
     flags[np.searchsorted(near, index[mine])] = artifact[mine]
     i, sf = index[fix], s[fix]
     at = np.searchsorted(near, i)
@@ -238,19 +263,23 @@ def _scale(
     p_seg: IntArray,
     k_end: IntArray,
     span: int,
+    *,
+    masked: bool = False,
 ) -> FloatArray:
     """5.2 x the spread of ``values`` over the ``span`` beats before beat number ``k_end``.
 
     Spread: the quartile deviation ((Q3 - Q1) / 2) where ``span`` is
-    ``SPAN``, else ``MEDIAN_TO_QD`` x the median. NaN values are left out;
-    0 where no value is left.
+    ``SPAN``, else ``MEDIAN_TO_QD`` x the median. With ``masked``, NaN
+    values are left out. 0 where no value is left.
     """
     seg_k0 = seg.k[np.minimum(seg.start[p_seg], max(seg.k.size - 1, 0))]
     k_begin = np.maximum(k_end - span, 0)
     f_begin = (seg.start[p_seg] + (k_begin - seg_k0)).astype(np.int64)
     f_end = np.maximum(np.minimum(seg.start[p_seg] + (k_end - seg_k0), seg.stop[p_seg]), f_begin)
     rows = _rows(values, f_begin, np.maximum(f_end - f_begin, 1), span)
-    count = span - np.count_nonzero(np.isnan(rows), axis=1)
+    count = f_end - f_begin
+    if masked:
+        count = np.where(count > 0, span - np.count_nonzero(np.isnan(rows), axis=1), 0)
     n = np.maximum(count, 1)
     if span == SPAN:
         scale = (_quantile(rows, n, 0.75) - _quantile(rows, n, 0.25)) / 2.0
@@ -273,12 +302,12 @@ class _Classes:
 def _neighbours(seg: Segments, s: IntArray, index: IntArray, drr: FloatArray) -> FloatArray:
     """dRR of the beats before, at, and one and two after each beat (0 outside its device)."""
     k = seg.k[index]
-    lo, hi = seg.start[s], seg.stop[s]
+    hi = seg.stop[s]
     out = np.empty((4, index.size))
-    for row, offset in enumerate((-1, 0, 1, 2)):
-        j = index + offset
-        ok = (j >= lo) & (j < hi) & (k + offset >= 0)
-        out[row] = _neighbour(drr, index, offset, ok)
+    out[0] = _neighbour(drr, index, -1, k >= 1)  # a segment holds all of a device's first beats
+    out[1] = drr[index]
+    out[2] = _neighbour(drr, index, 1, index + 1 < hi)
+    out[3] = _neighbour(drr, index, 2, index + 2 < hi)
     return out
 
 
@@ -377,27 +406,22 @@ def decide(seg: Segments) -> Decided:
     suspect = seg.suspect.copy()
     suspect[index] = first.artifact
     # Second pass: the trailing term leaves out what the first pass flagged
-    # (a suspect beat's mRR, its dRR and the next beat's), as NeuroKit2's
-    # iterative mode re-detects on the corrected series; a burst of artifacts
-    # no longer raises the thresholds of the blocks after it.
+    # (a suspect beat's mRR, its dRR and the next beat's).
     after_suspect = np.zeros(suspect.size, np.bool_)
     after_suspect[1:] = suspect[:-1]
     for values, bad, local, out in (
         (adrr, suspect | after_suspect, local1, th1_p),
         (amrr, suspect, local2, th2_p),
     ):
-        trailing = _scale(np.where(bad, np.nan, values), seg, p_seg, p_block * BLOCK, SPAN)
+        masked = np.where(bad, np.nan, values)
+        trailing = _scale(masked, seg, p_seg, p_block * BLOCK, SPAN, masked=True)
         np.maximum(trailing, local, out=out)
     th1 = np.maximum(th1_p, THRESHOLD_FLOOR_MS)[inverse]
     th2 = np.maximum(th2_p, THRESHOLD_FLOOR_MS)[inverse]
     final = _classify(seg, index, near, mrr[index], med, th1, th2)
 
-    # Where the kind says what the true intervals were, use that: an ectopic
-    # pair's two intervals become their mean (the ectopic beat moved half
-    # way, as NeuroKit2 does), a missed beat's interval its half (as if the
-    # missing beat were added half way); only where that lies within Th2 of
-    # the median and half as far from it as the raw RR (a real long beat is
-    # not halved). Straight lines would flatten real beat-to-beat changes.
+    # Pair mean / missed half where they lie within Th2 of the median and half
+    # as far from it as the raw RR (a real long beat is not halved).
     here = rr[index]
     nearer = np.minimum(th2, np.abs(here - med) / 2.0)
     pair = final.premature.copy()
