@@ -403,17 +403,21 @@ def decide(seg: Segments) -> Decided:
     th2 = np.maximum(th2_p, THRESHOLD_FLOOR_MS)[inverse]
     near = _neighbours(seg, s, index, drr)
     first = _classify(seg, index, near, mrr[index], med, th1, th2)
-    suspect = seg.suspect.copy()
-    suspect[index] = first.artifact
     # Second pass: the trailing term leaves out what the first pass flagged
-    # (a suspect beat's mRR, its dRR and the next beat's).
-    after_suspect = np.zeros(suspect.size, np.bool_)
-    after_suspect[1:] = suspect[:-1]
+    # (a suspect beat's mRR, its dRR and the next beat's, unless that is a
+    # device's first beat, whose dRR is 0 and not a neighbour's).
+    known = seg.suspect.copy()
+    known[index] = first.artifact
+    suspect = np.flatnonzero(known)
+    after = suspect + 1
+    after = after[after < seg.k.size]
+    after = after[seg.k[after] > 0]
     for values, bad, local, out in (
-        (adrr, suspect | after_suspect, local1, th1_p),
+        (adrr, np.concatenate([suspect, after]), local1, th1_p),
         (amrr, suspect, local2, th2_p),
     ):
-        masked = np.where(bad, np.nan, values)
+        masked = values.copy()
+        masked[bad] = np.nan
         trailing = _scale(masked, seg, p_seg, p_block * BLOCK, SPAN, masked=True)
         np.maximum(trailing, local, out=out)
     th1 = np.maximum(th1_p, THRESHOLD_FLOOR_MS)[inverse]
