@@ -141,12 +141,6 @@ def ranges(start: IntArray, stop: IntArray) -> tuple[IntArray, IntArray]:
     return row, np.arange(int(n.sum()), dtype=np.int64) - np.repeat(first - start, n)
 
 
-def _neighbour(values: FloatArray, index: IntArray, offset: int, ok: BoolArray) -> FloatArray:
-    """``values[index + offset]`` where ``ok``, else 0."""
-    at = np.clip(index + offset, 0, max(values.size - 1, 0))
-    return np.where(ok, values[at] if values.size else 0.0, 0.0)
-
-
 def _rows(values: FloatArray, first: IntArray, count: IntArray, width: int) -> FloatArray:
     """Sorted rows ``values[first : first + count]``, NaN-filled to ``width``."""
     n = values.size
@@ -257,6 +251,15 @@ def _interpolate(
     return out
 
 
+def _span(seg: Segments, p_seg: IntArray, k_end: IntArray, span: int) -> tuple[IntArray, IntArray]:
+    """Flat bounds ``[begin, end)`` of the ``span`` beats before beat number ``k_end``."""
+    seg_k0 = seg.k[np.minimum(seg.start[p_seg], max(seg.k.size - 1, 0))]
+    k_begin = np.maximum(k_end - span, 0)
+    f_begin = (seg.start[p_seg] + (k_begin - seg_k0)).astype(np.int64)
+    f_end = np.maximum(np.minimum(seg.start[p_seg] + (k_end - seg_k0), seg.stop[p_seg]), f_begin)
+    return f_begin, f_end
+
+
 def _scale(
     values: FloatArray,
     seg: Segments,
@@ -272,10 +275,7 @@ def _scale(
     ``SPAN``, else ``MEDIAN_TO_QD`` x the median. With ``masked``, NaN
     values are left out. 0 where no value is left.
     """
-    seg_k0 = seg.k[np.minimum(seg.start[p_seg], max(seg.k.size - 1, 0))]
-    k_begin = np.maximum(k_end - span, 0)
-    f_begin = (seg.start[p_seg] + (k_begin - seg_k0)).astype(np.int64)
-    f_end = np.maximum(np.minimum(seg.start[p_seg] + (k_end - seg_k0), seg.stop[p_seg]), f_begin)
+    f_begin, f_end = _span(seg, p_seg, k_end, span)
     rows = _rows(values, f_begin, np.maximum(f_end - f_begin, 1), span)
     count = f_end - f_begin
     if masked:
@@ -303,11 +303,12 @@ def _neighbours(seg: Segments, s: IntArray, index: IntArray, drr: FloatArray) ->
     """dRR of the beats before, at, and one and two after each beat (0 outside its device)."""
     k = seg.k[index]
     hi = seg.stop[s]
+    padded = np.concatenate([drr, np.zeros(2)])  # index + 2 stays inside; -1 is a pad too
     out = np.empty((4, index.size))
-    out[0] = _neighbour(drr, index, -1, k >= 1)  # a segment holds all of a device's first beats
+    out[0] = np.where(k >= 1, padded[index - 1], 0.0)  # a segment holds a device's first beats
     out[1] = drr[index]
-    out[2] = _neighbour(drr, index, 1, index + 1 < hi)
-    out[3] = _neighbour(drr, index, 2, index + 2 < hi)
+    out[2] = np.where(index + 1 < hi, padded[index + 1], 0.0)
+    out[3] = np.where(index + 2 < hi, padded[index + 2], 0.0)
     return out
 
 
@@ -397,8 +398,10 @@ def decide(seg: Segments) -> Decided:
     local1 = _scale(adrr, seg, p_seg, (p_block + 1) * BLOCK, LOCAL)
     local2 = _scale(amrr, seg, p_seg, (p_block + 1) * BLOCK, LOCAL)
     # First pass: trailing term over all of the SPAN beats before the block.
-    th1_p = np.maximum(_scale(adrr, seg, p_seg, p_block * BLOCK, SPAN), local1)
-    th2_p = np.maximum(_scale(amrr, seg, p_seg, p_block * BLOCK, SPAN), local2)
+    trail1 = _scale(adrr, seg, p_seg, p_block * BLOCK, SPAN)
+    trail2 = _scale(amrr, seg, p_seg, p_block * BLOCK, SPAN)
+    th1_p = np.maximum(trail1, local1)
+    th2_p = np.maximum(trail2, local2)
     th1 = np.maximum(th1_p, THRESHOLD_FLOOR_MS)[inverse]
     th2 = np.maximum(th2_p, THRESHOLD_FLOOR_MS)[inverse]
     near = _neighbours(seg, s, index, drr)
@@ -409,16 +412,22 @@ def decide(seg: Segments) -> Decided:
     known = seg.suspect.copy()
     known[index] = first.artifact
     suspect = np.flatnonzero(known)
-    after = suspect + 1
-    after = after[after < seg.k.size]
-    after = after[seg.k[after] > 0]
-    for values, bad, local, out in (
-        (adrr, np.concatenate([suspect, after]), local1, th1_p),
-        (amrr, suspect, local2, th2_p),
+    known[1:] |= known[:-1] & (seg.k[1:] > 0)
+    with_after = np.flatnonzero(known)
+    # Only pairs whose trailing span holds a left-out beat change; the rest keep
+    # the first pass's term (the same values, sorted the same way).
+    f_begin, f_end = _span(seg, p_seg, p_block * BLOCK, SPAN)
+    for values, bad, trailing, local, out in (
+        (adrr, with_after, trail1, local1, th1_p),
+        (amrr, suspect, trail2, local2, th2_p),
     ):
-        masked = values.copy()
-        masked[bad] = np.nan
-        trailing = _scale(masked, seg, p_seg, p_block * BLOCK, SPAN, masked=True)
+        hit = np.flatnonzero(np.searchsorted(bad, f_end) > np.searchsorted(bad, f_begin))
+        if hit.size:
+            masked = values.copy()
+            masked[bad] = np.nan
+            trailing[hit] = _scale(
+                masked, seg, p_seg[hit], (p_block * BLOCK)[hit], SPAN, masked=True
+            )
         np.maximum(trailing, local, out=out)
     th1 = np.maximum(th1_p, THRESHOLD_FLOOR_MS)[inverse]
     th2 = np.maximum(th2_p, THRESHOLD_FLOOR_MS)[inverse]

@@ -7,9 +7,10 @@ next window, detector thresholds, baseline state). A push appends beats,
 decides the artifact blocks whose lookahead is in (`hrv._artifacts`), and
 computes the due windows with the same `hrv._core.compute_windows` the batch
 face uses, so pushing a recording in any chunks and then `flush` gives
-exactly `hrv.sliding_windows` of it. A window ending at ``T`` is due once a
-beat after ``T`` has been decided, i.e. at most one artifact block (16 beats)
-plus 5 beats of lookahead after its end. Large pushes are processed in
+exactly `hrv.sliding_windows` of it. Both steps run in passes of at most
+``ROWS_PER_PASS`` devices, which keeps their temporaries in cache. A window
+ending at ``T`` is due once a beat after ``T`` has been decided, i.e. at most
+one artifact block (16 beats) plus 5 beats of lookahead after its end. Large pushes are processed in
 rounds of at most ``round_beats`` beats per device, which bounds the rings.
 """
 
@@ -35,6 +36,10 @@ IntArray = NDArray[np.int64]
 _GAP = np.uint8(1)
 _ARTIFACT = np.uint8(2)
 _SUSPECT = np.uint8(4)
+#: Devices worked on per vectorized pass: devices are independent, and passes
+#: over a few thousand devices keep their temporaries in cache (one pass over
+#: 10,000 devices spends much of its time on fresh memory).
+ROWS_PER_PASS = 2048
 
 
 def _count_le(t: FloatArray, start: IntArray, stop: IntArray, q: FloatArray) -> IntArray:
@@ -104,7 +109,8 @@ class StreamEngine:
         self.round_beats = round_beats
         self._names: list[str] = []
         self._rows: dict[str, int] = {}
-        self._cap = capacity
+        # Ring widths are powers of two, so a beat's slot k % width is k & (width - 1).
+        self._cap = 1 << max(capacity - 1, 0).bit_length()
         self._cap_used = 0
         self._rows_alloc = 0
         self._alloc(0, 0)
@@ -302,7 +308,7 @@ class StreamEngine:
         first = np.zeros(counts.size, np.int64)
         np.cumsum(counts[:-1], out=first[1:])
         k = self._n_total[dev] + np.arange(dev.size) - first[dev]
-        pos = k % self._cap_used
+        pos = k & (self._cap_used - 1)
         starting = self._m_next[dev] < 0
         if starting.any():
             rows, at = np.unique(dev[starting], return_index=True)
@@ -329,9 +335,14 @@ class StreamEngine:
         if not self.correct_artifacts:
             self._n_decided[rows] = self._n_total[rows]
             return
+        for c in range(0, rows.size, ROWS_PER_PASS):
+            self._decide_rows(rows[c : c + ROWS_PER_PASS], final)
+
+    def _decide_rows(self, rows: IntArray, final: bool) -> None:
+        """Decide the next blocks of ``rows`` (all decidable) in one vectorized pass."""
         start_k = np.maximum(self._n_decided[rows] - HISTORY, 0)
         seg_of, k = ranges(start_k, self._n_total[rows])
-        flat = rows[seg_of] * self._cap_used + k % self._cap_used
+        flat = rows[seg_of] * self._cap_used + (k & (self._cap_used - 1))
         lengths = self._n_total[rows] - start_k
         start = np.zeros(rows.size, np.int64)
         np.cumsum(lengths[:-1], out=start[1:])
@@ -372,9 +383,9 @@ class StreamEngine:
         total = self._n_total[rows]
         # All beats decided: windows up to the last beat (as the batch face);
         # otherwise only windows ending before the first undecided beat.
-        t_last = self._t[rows, (decided - 1) % self._cap_used]
+        t_last = self._t[rows, (decided - 1) & (self._cap_used - 1)]
         m_all = np.floor(t_last / self.step_s).astype(np.int64)
-        t_open = self._t[rows, decided % self._cap_used]
+        t_open = self._t[rows, decided & (self._cap_used - 1)]
         m_open = np.ceil(t_open / self.step_s).astype(np.int64) - 1
         m_open -= (m_open * self.step_s >= t_open).astype(np.int64)
         m_max = np.where(decided < total, m_open, m_all)
@@ -382,10 +393,19 @@ class StreamEngine:
         rows, m_max = rows[due], m_max[due]
         if rows.size == 0:
             return _empty_table()
+        return WindowTable.concat(
+            [
+                self._windows(rows[c : c + ROWS_PER_PASS], m_max[c : c + ROWS_PER_PASS])
+                for c in range(0, rows.size, ROWS_PER_PASS)
+            ]
+        )
+
+    def _windows(self, rows: IntArray, m_max: IntArray) -> WindowTable:
+        """The windows of ``rows`` from their next one to number ``m_max``, in one pass."""
         win_row, m = ranges(self._m_next[rows], m_max + 1)
         t_end = m.astype(np.float64) * self.step_s
         seg_of, k = ranges(self._keep_k[rows], self._n_decided[rows])
-        flat = rows[seg_of] * self._cap_used + k % self._cap_used
+        flat = rows[seg_of] * self._cap_used + (k & (self._cap_used - 1))
         flags = self._flags.reshape(-1)[flat]
         beat_t = self._t.reshape(-1)[flat]
         n_seg = np.bincount(seg_of, minlength=rows.size)

@@ -135,8 +135,15 @@ def test_beat_by_beat_with_five_minute_windows() -> None:
 
 
 @pytest.mark.parametrize("correct", [True, False])
-def test_interleaved_fleet_equals_batch_per_device(correct: bool) -> None:
-    """Three devices pushed together in columnar rounds each equal their own batch result."""
+@pytest.mark.parametrize("per_pass", [1, 2, 2048])
+def test_interleaved_fleet_equals_batch_per_device(
+    correct: bool, per_pass: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three devices pushed together in columnar rounds each equal their own batch result.
+
+    Also when the engine works on them in passes of one or two devices.
+    """
+    monkeypatch.setattr("hrv._stream.ROWS_PER_PASS", per_pass)
     engine = hrv.StreamEngine(correct_artifacts=correct)
     rows = engine.register([b.device for b in SESSIONS])
     parts: list[hrv.WindowTable] = []
