@@ -40,6 +40,8 @@ _SUSPECT = np.uint8(4)
 #: over a few thousand devices keep their temporaries in cache (one pass over
 #: 10,000 devices spends much of its time on fresh memory).
 ROWS_PER_PASS = 2048
+#: The same for the windows, by ring beats: longer windows, fewer devices per pass.
+RING_BEATS_PER_PASS = 2048 * 128
 
 
 def _count_le(t: FloatArray, start: IntArray, stop: IntArray, q: FloatArray) -> IntArray:
@@ -393,10 +395,11 @@ class StreamEngine:
         rows, m_max = rows[due], m_max[due]
         if rows.size == 0:
             return _empty_table()
+        per_pass = max(RING_BEATS_PER_PASS // self._cap_used, 1)
         return WindowTable.concat(
             [
-                self._windows(rows[c : c + ROWS_PER_PASS], m_max[c : c + ROWS_PER_PASS])
-                for c in range(0, rows.size, ROWS_PER_PASS)
+                self._windows(rows[c : c + per_pass], m_max[c : c + per_pass])
+                for c in range(0, rows.size, per_pass)
             ]
         )
 

@@ -144,6 +144,7 @@ def test_interleaved_fleet_equals_batch_per_device(
     Also when the engine works on them in passes of one or two devices.
     """
     monkeypatch.setattr("hrv._stream.ROWS_PER_PASS", per_pass)
+    monkeypatch.setattr("hrv._stream.RING_BEATS_PER_PASS", per_pass * 128)
     engine = hrv.StreamEngine(correct_artifacts=correct)
     rows = engine.register([b.device for b in SESSIONS])
     parts: list[hrv.WindowTable] = []
