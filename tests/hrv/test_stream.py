@@ -40,15 +40,10 @@ def _batch_of(beats: hrv.BeatBatch, **kwargs: object) -> hrv.WindowTable:
 SESSIONS = [_session(seed) for seed in (1, 2, 3)]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    which=st.integers(0, len(SESSIONS) - 1),
-    cuts=st.lists(st.integers(1, 120), min_size=1, max_size=40),
-)
-def test_any_chunking_gives_the_batch_result(which: int, cuts: list[int]) -> None:
-    """Pushing a recording in arbitrary chunks, then flushing, equals `sliding_windows`."""
-    beats = SESSIONS[which]
-    engine = hrv.StreamEngine()
+def _push_in_chunks(
+    engine: hrv.StreamEngine, beats: hrv.BeatBatch, cuts: list[int]
+) -> list[hrv.WindowMetrics]:
+    """Push ``beats`` in chunks of the sizes ``cuts`` (repeated), then flush: every window."""
     got: list[hrv.WindowMetrics] = []
     i = 0
     sizes = iter(cuts * (len(beats) // len(cuts) + 1))
@@ -60,7 +55,19 @@ def test_any_chunking_gives_the_batch_result(which: int, cuts: list[int]) -> Non
             )
         )
         i = j
-    got += engine.flush(beats.device)
+    return got + engine.flush(beats.device)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.integers(0, len(SESSIONS) - 1),
+    cuts=st.lists(st.integers(1, 120), min_size=1, max_size=40),
+)
+def test_any_chunking_gives_the_batch_result(which: int, cuts: list[int]) -> None:
+    """Pushing a recording in arbitrary chunks, then flushing, equals `sliding_windows`."""
+    beats = SESSIONS[which]
+    engine = hrv.StreamEngine()
+    got = _push_in_chunks(engine, beats, cuts)
     _assert_same(got, _batch_of(beats), beats.device)
 
 
@@ -84,18 +91,7 @@ def test_chunks_across_baseline_blocks_give_the_batch_result(shift: int, cuts: l
     pushed in chunks that cross block edges, equals `sliding_windows` bit for bit."""
     beats = _shifted(LONG, float(shift))
     engine = hrv.StreamEngine(step_s=1.0)
-    got: list[hrv.WindowMetrics] = []
-    i = 0
-    sizes = iter(cuts * (len(beats) // len(cuts) + 1))
-    while i < len(beats):
-        j = i + next(sizes)
-        got += engine.push(
-            hrv.BeatBatch(
-                device=beats.device, t_s=beats.t_s[i:j], rr_ms=beats.rr_ms[i:j], gap=beats.gap[i:j]
-            )
-        )
-        i = j
-    got += engine.flush(beats.device)
+    got = _push_in_chunks(engine, beats, cuts)
     assert len(got) > 5 * 256
     _assert_same(got, _batch_of(beats, step_s=1.0), beats.device)
 
