@@ -7,8 +7,7 @@ bounded `NotificationQueue` (overflow policy there); decoding and timing
 happen downstream (`ingest.ble_stream`). After a link loss the queue gets a
 `LinkDown` marker, the link backs off (`backoff_delay`), scans, reconnects
 and re-subscribes. Leaving `run` (`stop`, or cancellation) stops
-notifications and disconnects. `run_links` supervises several straps in one
-`asyncio.TaskGroup`, one task named ``ingest[<address or name>]`` each.
+notifications and disconnects.
 """
 
 from __future__ import annotations
@@ -17,12 +16,13 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bleak.exc import BleakError
 
+from ingest.backoff import backoff_delay
 from ingest.ble_backend import (
     BATTERY_LEVEL,
     HEART_RATE_MEASUREMENT,
@@ -34,11 +34,11 @@ from ingest.ble_backend import (
     Target,
 )
 from ingest.ble_queue import NotificationQueue
-from ingest.ble_retry import backoff_delay, is_retryable
+from ingest.ble_retry import is_retryable
 from ingest.ble_state import LinkEvent, LinkState, transition
 from ingest.errors import ConnectError, DeviceNotFoundError, MissingCharacteristicError
 
-__all__ = ["DeviceInfo", "LinkChange", "StrapLink", "run_links"]
+__all__ = ["DeviceInfo", "LinkChange", "StrapLink"]
 
 _FAILED_IN = {
     LinkState.SCANNING: LinkEvent.NOT_FOUND,
@@ -242,20 +242,3 @@ async def _close(client: GattClient) -> None:
     with contextlib.suppress(Exception):
         async with asyncio.timeout(5.0):
             await client.disconnect()
-
-
-async def run_links(links: Sequence[StrapLink]) -> None:
-    """Run every link in one TaskGroup, each task named ``ingest[<target>]``.
-
-    A strap that is the wrong device (`MissingCharacteristicError`) ends its
-    own task only (its ``failed`` state change says why); any other error
-    that escapes a link (no Bluetooth at all, a bug) cancels them all.
-    """
-    async with asyncio.TaskGroup() as group:
-        for link in links:
-            group.create_task(_supervised(link), name=f"ingest[{link.target.label}]")
-
-
-async def _supervised(link: StrapLink) -> None:
-    with contextlib.suppress(MissingCharacteristicError):
-        await link.run()

@@ -148,14 +148,11 @@ class FakeBackend:
         )
         self.when_done: Callable[[], None] = lambda: None
         self.clients: list[FakeClient] = []
-        self.task_names: list[str] = []
 
     async def discover(self, timeout_s: float) -> list[FoundDevice]:
         return [self.device]
 
     async def find(self, target: Target, timeout_s: float) -> FoundDevice | None:
-        task = asyncio.current_task()
-        self.task_names.append(task.get_name() if task else "")
         if not self.script:
             self.when_done()
             return None

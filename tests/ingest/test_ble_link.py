@@ -8,8 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.ble_backend import FoundDevice, Target
-from ingest.ble_link import StrapLink, run_links
 from ingest.ble_state import LinkEvent, LinkState
 from ingest.errors import BluetoothUnavailableError, ConnectError, MissingCharacteristicError
 from ingest.hrm import HeartRateMeasurement, encode
@@ -17,8 +15,6 @@ from tests.ingest.fake_ble import (
     HANG,
     NOT_FOUND,
     SCAN_HANG,
-    FakeBackend,
-    FakeClock,
     Harness,
     ScriptItem,
     Session,
@@ -161,44 +157,6 @@ async def test_cancel_while_streaming_stops_notify_and_disconnects() -> None:
         await task
     assert h.backend.clients[0].calls[-2:] == ["stop_notify 2a37", "disconnect"]
     assert h.link.state is LinkState.STOPPED
-
-
-async def test_several_straps_run_in_named_tasks() -> None:
-    """run_links supervises each strap in its own task named ingest[<target>]."""
-    links = []
-    for i in (1, 2):
-        clock = FakeClock(START_S)
-        device = FoundDevice(name=f"H10 {i}", address=f"C0:FF:EE:00:00:0{i}", rssi_dbm=-60)
-        backend = FakeBackend([Session([], link_loss=False)], clock, device=device)
-        link = StrapLink(Target.parse(device.address), backend, clock=clock)
-        backend.when_done = link.stop
-        links.append((link, backend))
-    async with asyncio.timeout(5):
-        await run_links([link for link, _ in links])
-    names = {name for _, backend in links for name in backend.task_names}
-    assert names == {"ingest[C0:FF:EE:00:00:01]", "ingest[C0:FF:EE:00:00:02]"}
-
-
-async def test_a_wrong_device_does_not_stop_the_other_straps() -> None:
-    """run_links: a strap without 0x2A37 fails alone; the other streams on to its end."""
-    clock = FakeClock(START_S)
-    note = [(START_S + 1, encode(HeartRateMeasurement(hr_bpm=60)))]
-    good = FakeBackend([Session(note, link_loss=False)], clock)
-    wrong = FakeBackend(
-        [Session([])],
-        clock,
-        device=FoundDevice(name="Kettle", address="C0:FF:EE:00:00:09", rssi_dbm=-70),
-        offers_hrm=False,
-    )
-    links = [
-        StrapLink(Target.parse(backend.device.address), backend, clock=clock)
-        for backend in (good, wrong)
-    ]
-    good.when_done = links[0].stop
-    async with asyncio.timeout(5):
-        await run_links(links)
-    assert [link.state for link in links] == [LinkState.STOPPED, LinkState.FAILED]
-    assert good.clients[0].calls[-2:] == ["stop_notify 2a37", "disconnect"]
 
 
 async def test_scan_that_never_returns_times_out_and_retries() -> None:

@@ -1,17 +1,14 @@
-"""Pure pieces of the BLE adapter: state table, back-off, retry policy, queue, targets."""
+"""Pure pieces of the BLE adapter: state table, retry policy, queue, targets."""
 
 from __future__ import annotations
 
 import asyncio
-import random
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from ingest.ble_backend import FoundDevice, Target
 from ingest.ble_queue import Closed, LinkDown, NotificationQueue
-from ingest.ble_retry import backoff_delay, is_retryable
+from ingest.ble_retry import is_retryable
 from ingest.ble_state import TRANSITIONS, LinkEvent, LinkState, transition
 from ingest.errors import (
     BluetoothUnavailableError,
@@ -60,22 +57,6 @@ def test_every_live_state_can_stop_and_fail() -> None:
         if state not in (LinkState.STOPPED, LinkState.FAILED):
             assert transition(state, LinkEvent.STOP) is LinkState.STOPPED
             assert transition(state, LinkEvent.FATAL) is LinkState.FAILED
-
-
-@given(st.integers(min_value=0, max_value=200), st.integers())
-def test_backoff_is_jittered_between_half_and_full_capped_ceiling(attempt: int, seed: int) -> None:
-    """Each wait lies in [d/2, d] with d = min(60, 2**attempt): capped and never zero."""
-    delay = backoff_delay(attempt, random.Random(seed))
-    ceiling = min(60.0, 2.0**attempt)
-    assert ceiling / 2 <= delay <= ceiling
-
-
-def test_backoff_jitter_spreads_straps_apart() -> None:
-    """Straps retrying the same attempt do not wait the same time."""
-    rng = random.Random(1)
-    assert len({round(backoff_delay(5, rng), 6) for _ in range(20)}) == 20
-    with pytest.raises(ValueError, match="attempt"):
-        backoff_delay(-1, rng)
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,6 @@ class DeviceStatus:
     device: str
     t_s: float
     battery_pct: int | None
-    contact: bool | None
     connected: bool
 
 
@@ -79,7 +78,6 @@ def simulated_session(device: str, *, start_t_s: float, minutes: float = 14.0) -
             device=device,
             t_s=start_t_s + 60.0 * k,
             battery_pct=87 - k // 5,
-            contact=k != 6,
             connected=True,
         )
         for k in range(int(minutes))

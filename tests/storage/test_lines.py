@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from hrv import BeatBatch, Quality, WindowMetrics
+from hrv import WINDOW_FIGURES, BeatBatch, Quality, WindowMetrics
 from tests.storage.session import DeviceStatus, simulated_session
 from vagus.influx import beat_lines, device_status_line, outcome_line, trigger_line, window_line
-from vagus.influx.lines import WINDOW_FIELDS, escape_key, format_value, point, to_ns
+from vagus.influx.lines import escape_key, format_value, point, to_ns
 
 
 def test_beat_lines_one_point_per_beat_with_hr_and_gap() -> None:
@@ -61,7 +61,7 @@ def test_window_line_has_every_numeric_field_and_quality_tag() -> None:
     assert head == "hrv,device=w1,quality=ok"
     assert stamp == str(to_ns(window.t_end_s))
     written = dict(part.split("=") for part in fields.split(","))
-    assert set(written) == set(WINDOW_FIELDS)
+    assert set(written) == set(WINDOW_FIGURES)
     assert written["n_beats"] == f"{window.n_beats}i"
     assert float(written["rmssd_ms"]) == window.rmssd_ms
 
@@ -97,10 +97,8 @@ def test_trigger_and_outcome_lines() -> None:
 
 
 def test_device_status_line_leaves_out_unknowns() -> None:
-    """Battery and contact are omitted when the strap does not report them; connected never."""
-    known = DeviceStatus(device="d", t_s=5.0, battery_pct=80, contact=True, connected=True)
-    unknown = DeviceStatus(device="d", t_s=6.0, battery_pct=None, contact=None, connected=False)
-    assert device_status_line(known) == (
-        "device,device=d battery_pct=80i,contact=true,connected=true 5000000000"
-    )
+    """Battery is omitted when the strap does not report it; connected never."""
+    known = DeviceStatus(device="d", t_s=5.0, battery_pct=80, connected=True)
+    unknown = DeviceStatus(device="d", t_s=6.0, battery_pct=None, connected=False)
+    assert device_status_line(known) == "device,device=d battery_pct=80i,connected=true 5000000000"
     assert device_status_line(unknown) == "device,device=d connected=false 6000000000"

@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hrv import BeatBatch
+from hrv import WINDOW_FIGURES, BeatBatch
 from tests.servers import VictoriaMetrics
 from tests.storage.session import Session, recent_start_s, simulated_session
 from vagus.influx import InfluxSettings, InfluxWriter
-from vagus.influx.lines import WINDOW_FIELDS
 
 pytestmark = pytest.mark.integration
 
@@ -75,7 +74,7 @@ def expected(session: Session) -> Series:
         put("beats_hr_bpm", {}, t, 60_000.0 / rr)
         put("beats_gap", {}, t, float(gap))
     for w in session.windows:
-        for name in WINDOW_FIELDS:
+        for name in WINDOW_FIGURES:
             put(f"hrv_{name}", {"quality": str(w.quality)}, w.t_end_s, getattr(w, name))
     for trig in session.triggers:
         tags = {"rule": trig.rule, "exercise": trig.exercise.id, "kind": "trigger"}
@@ -97,7 +96,6 @@ def expected(session: Session) -> Series:
         put("triggers_judged", tags, o.t_s, 1.0)
     for s in session.statuses:
         put("device_battery_pct", {}, s.t_s, s.battery_pct)
-        put("device_contact", {}, s.t_s, None if s.contact is None else float(s.contact))
         put("device_connected", {}, s.t_s, float(s.connected))
     return dict(out)
 

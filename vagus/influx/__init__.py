@@ -11,7 +11,7 @@ from vagus.influx.lines import (
     window_line,
     window_lines,
 )
-from vagus.influx.retry import backoff_delay, is_retryable
+from vagus.influx.retry import is_retryable
 from vagus.influx.sender import InfluxSender, LineSender
 from vagus.influx.settings import InfluxSettings
 from vagus.influx.spool import Spool, SpoolChunk
@@ -30,7 +30,6 @@ __all__ = [
     "StorageError",
     "WriteError",
     "WriterStats",
-    "backoff_delay",
     "beat_lines",
     "device_status_line",
     "is_retryable",

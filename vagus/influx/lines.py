@@ -26,12 +26,9 @@ from recommender import Outcome, Trigger
 
 FieldValue = float | int | bool | str | None
 
-#: WindowMetrics numeric fields written to ``hrv`` (quality goes in a tag).
-WINDOW_FIELDS: tuple[str, ...] = WINDOW_FIGURES
-
 
 class DeviceStatusLike(Protocol):
-    """One status reading of a wearable: battery, skin contact, link."""
+    """One status reading of a wearable: battery and link."""
 
     @property
     def device(self) -> str: ...
@@ -39,8 +36,6 @@ class DeviceStatusLike(Protocol):
     def t_s(self) -> float: ...
     @property
     def battery_pct(self) -> int | None: ...
-    @property
-    def contact(self) -> bool | None: ...
     @property
     def connected(self) -> bool: ...
 
@@ -117,12 +112,12 @@ def beat_lines(batch: BeatBatch) -> list[str]:
 
 
 def window_line(window: WindowMetrics) -> str:
-    """One ``hrv`` point: every numeric WindowMetrics field, tags ``device`` and ``quality``.
+    """One ``hrv`` point: the fields `hrv.WINDOW_FIGURES`, tags ``device`` and ``quality``.
 
     ``quality`` is a tag so dashboards can keep to trustworthy windows
     (``WHERE quality = 'ok'``) and count windows per verdict (``GROUP BY quality``).
     """
-    fields: dict[str, FieldValue] = {name: getattr(window, name) for name in WINDOW_FIELDS}
+    fields: dict[str, FieldValue] = {name: getattr(window, name) for name in WINDOW_FIGURES}
     line = point(
         "hrv",
         {"device": window.device, "quality": str(window.quality)},
@@ -195,13 +190,12 @@ def outcome_line(outcome: Outcome) -> str:
 
 
 def device_status_line(status: DeviceStatusLike) -> str:
-    """One ``device`` point: ``battery_pct`` (integer), ``contact`` and ``connected`` (booleans).
+    """One ``device`` point: ``battery_pct`` (integer) and ``connected`` (boolean).
 
-    ``battery_pct`` and ``contact`` are left out when the wearable does not report them.
+    ``battery_pct`` is left out when the wearable does not report it.
     """
     fields: dict[str, FieldValue] = {
         "battery_pct": status.battery_pct,
-        "contact": status.contact,
         "connected": status.connected,
     }
     line = point("device", {"device": status.device}, fields, to_ns(status.t_s))

@@ -1,8 +1,6 @@
-"""Retry policy of the InfluxDB output, as pure functions."""
+"""Which failed InfluxDB writes are worth sending again (pure); the delay is `ingest.backoff`."""
 
 from __future__ import annotations
-
-import random
 
 
 def is_retryable(status: int | None) -> bool:
@@ -17,14 +15,3 @@ def is_retryable(status: int | None) -> bool:
     (InfluxDB v2 API reference, POST /api/v2/write responses).
     """
     return status is None or status >= 500 or status in (401, 403, 404, 408, 429)
-
-
-def backoff_delay(attempt: int, rng: random.Random, *, initial_s: float, max_s: float) -> float:
-    """Seconds to wait before retry number ``attempt`` (0-based): capped exponential, full jitter.
-
-    "Full jitter" of Brooker, "Exponential Backoff And Jitter", AWS
-    Architecture Blog, 2015: ``uniform(0, min(max, initial * 2**attempt))``,
-    floored at a tenth of ``initial`` so retries never spin.
-    """
-    ceiling = min(max_s, initial_s * 2.0 ** min(attempt, 32))
-    return max(initial_s / 10.0, rng.uniform(0.0, ceiling))

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from hrv import BeatBatch, WindowMetrics
+from ingest.backoff import backoff_delay
 from recommender import Outcome, Trigger
 from vagus.influx.errors import SpoolFullError, WriteError
 from vagus.influx.lines import (
@@ -44,7 +45,6 @@ from vagus.influx.lines import (
     trigger_line,
     window_lines,
 )
-from vagus.influx.retry import backoff_delay
 from vagus.influx.sender import InfluxSender, LineSender
 from vagus.influx.settings import InfluxSettings
 from vagus.influx.spool import Spool
@@ -109,7 +109,7 @@ class InfluxWriter:
         self.put_lines([outcome_line(outcome)])
 
     def put_device_status(self, status: DeviceStatusLike) -> None:
-        """Queue one ``device`` point (battery, contact, connected)."""
+        """Queue one ``device`` point (battery, connected)."""
         self.put_lines([device_status_line(status)])
 
     def put_lines(self, lines: list[str]) -> None:
@@ -213,8 +213,8 @@ class InfluxWriter:
             delay_s = backoff_delay(
                 self._attempt,
                 self._rng,
-                initial_s=self.settings.retry_initial_s,
-                max_s=self.settings.retry_max_s,
+                base_s=self.settings.retry_initial_s,
+                cap_s=self.settings.retry_max_s,
             )
             level = logging.WARNING if self._attempt == 0 else logging.INFO
             log.log(level, "%s; spooling to disk, next try in %.1f s", exc, delay_s)

@@ -4,7 +4,6 @@
 the overflow policy. Payload builders and topics are pure and reusable.
 """
 
-from vagus.mqtt.backoff import backoff_delay, is_retryable
 from vagus.mqtt.discovery import discovery_messages, node_id, removal_messages
 from vagus.mqtt.errors import (
     BrokerRefusedError,
@@ -25,6 +24,7 @@ from vagus.mqtt.payloads import (
     trigger_json,
 )
 from vagus.mqtt.publisher import MqttPublisher
+from vagus.mqtt.retry import is_retryable
 from vagus.mqtt.settings import MqttSettings
 from vagus.mqtt.topics import Topics
 
@@ -41,7 +41,6 @@ __all__ = [
     "Topics",
     "TriggerJournal",
     "TriggerQueueFullError",
-    "backoff_delay",
     "battery_json",
     "discovery_messages",
     "encode",
