@@ -63,7 +63,12 @@ class _Row:
 
 
 def _split(header: str, delimiter: str) -> list[str]:
-    return [c.strip().lower() for c in next(csv.reader([header], delimiter=delimiter))]
+    """The cells of a header line, lower case; none when it is not CSV (not a known header)."""
+    try:
+        cells = next(csv.reader([header], delimiter=delimiter))
+    except csv.Error:  # e.g. a field past csv's size limit: binary data, not a header
+        return []
+    return [c.strip().lower() for c in cells]
 
 
 def detect_format(first_line: str) -> RecordingFormat | None:
@@ -114,12 +119,15 @@ def _epoch_s(row: _Row, col: int, file: str) -> float:
     return stamp.timestamp()
 
 
-def _rows(lines: Sequence[str], start: int, delimiter: str) -> list[_Row]:
+def _rows(lines: Sequence[str], start: int, delimiter: str, file: str) -> list[_Row]:
     """Non-empty rows after line index ``start`` (0-based), with 1-based line numbers."""
     out: list[_Row] = []
     for i in range(start, len(lines)):
         if lines[i].strip():
-            cells = next(csv.reader([lines[i]], delimiter=delimiter))
+            try:
+                cells = next(csv.reader([lines[i]], delimiter=delimiter))
+            except csv.Error as exc:
+                raise RecordingError(file, i + 1, f"not a CSV row: {exc}") from None
             out.append(_Row(i + 1, [c.strip() for c in cells]))
     return out
 
@@ -149,7 +157,7 @@ def _plain(
 ) -> tuple[str | None, list[_Row], list[float], FloatArray | None]:
     """Device, rows, RR and (when the file has them) times of a plain CSV."""
     cols = _split(lines[header], ",")
-    rows = _rows(lines, header + 1, ",")
+    rows = _rows(lines, header + 1, ",", file)
     _check_columns(rows, len(cols), file)
     if "device" in cols:
         col = cols.index("device")
@@ -176,17 +184,18 @@ def _parse(
         device, rows, rr, t_s = _plain(lines, header, file, device)
         return device, rows, rr, _summed(rr) if t_s is None else t_s
     if fmt is RecordingFormat.POLAR_SENSOR_LOGGER or fmt is RecordingFormat.HRV_LOGGER:
-        rows = _rows(lines, header + 1, ";" if fmt is RecordingFormat.POLAR_SENSOR_LOGGER else ",")
+        delimiter = ";" if fmt is RecordingFormat.POLAR_SENSOR_LOGGER else ","
+        rows = _rows(lines, header + 1, delimiter, file)
         _check_columns(rows, 2, file)
         rr = [_rr(r, 1, file) for r in rows]
         return device, rows, rr, np.array([_epoch_s(r, 0, file) for r in rows])
     if fmt is RecordingFormat.OPENHRV:
-        rows = [r for r in _rows(lines, header + 1, ",") if r.cells[0] == "InterBeatInterval"]
+        rows = [r for r in _rows(lines, header + 1, ",", file) if r.cells[0] == "InterBeatInterval"]
         _check_columns(rows, 3, file)
         rr = [_rr(r, 1, file) for r in rows]
         return device, rows, rr, _summed(rr, _epoch_s(rows[0], 2, file)) if rows else _summed(rr)
     if fmt is RecordingFormat.ELITE_HRV:
-        rows = _rows(lines, header, ",")
+        rows = _rows(lines, header, ",", file)
         rr = [_rr(r, 0, file) for r in rows]
         return device, rows, rr, _summed(rr)
     raise RecordingError(
@@ -207,8 +216,11 @@ def read_recording(path: str | Path, *, device: str | None = None) -> BeatBatch:
     file = str(path)
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecordingError(file, 0, f"cannot read: {exc}") from exc
+    except OSError as exc:
+        raise RecordingError(file, 0, f"cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        reason = f"not a text recording: byte {exc.start} is not UTF-8"
+        raise RecordingError(file, 0, reason) from exc
     header = next((i for i, line in enumerate(lines) if line.strip()), None)
     if header is None:
         raise RecordingError(file, 0, "empty file: no header and no beats")

@@ -4,6 +4,14 @@ Every problem is reported as one line naming the key, the value and what
 is allowed (`ConfigError`), so the CLI can print them and exit 2. Secrets
 never come from the TOML file itself when an environment variable or a
 file is given for them (see the output sections).
+
+The config accepts exactly what the daemon can start with: the engine's
+windows are checked by `hrv`'s own settings check, a simulated scenario is
+loaded, BLE labels must be device ids, and the directories the daemon
+writes (``state_dir``, ``files.dir``, ``influx.spool_dir``) must be
+directories this user can write, or creatable (checked without creating
+anything; ``parse_config(check_dirs=False)`` skips this for commands that
+only take ``[engine]`` and the rules).
 """
 
 from __future__ import annotations
@@ -15,10 +23,28 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from hrv import (
+    BaselineRule,
+    InputError,
+    check_settings,
+)
+from ingest.device_ids import device_id_problem
 from recommender import RecommenderConfig, RuleConfigError
 from recommender import parse_config as parse_rules
+from simulators.errors import ScenarioError
+from simulators.scenario import load_scenario
 from vagus.errors import UserError
 from vagus.influx import InfluxSettings
 from vagus.mqtt import MqttSettings, SecretUnavailableError
@@ -36,6 +62,67 @@ def default_state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME))
 
 
+MAX_WINDOW_S = 300.0
+"""Longest engine window the HRV engine accepts (`hrv` checks 0 < window_s <= 300 s)."""
+
+MIN_STEP_S = 1.0
+"""Shortest engine step: below it a short recording explodes into tens of thousands of windows."""
+
+_VALUE_PROBLEM = "config_value"
+_KEY_PROBLEM = "config_key"
+_CHECK_DIRS = "check_dirs"
+
+
+def _value_problem(allowed: str) -> PydanticCustomError:
+    """A field's problem, reported by `_describe` against the field's own key and value."""
+    return PydanticCustomError(_VALUE_PROBLEM, "{allowed}", {"allowed": allowed})
+
+
+def _key_problem(key: str, value: object, allowed: str) -> PydanticCustomError:
+    """A section-level check's problem, reported against ``key`` (relative to the section)."""
+    return PydanticCustomError(
+        _KEY_PROBLEM, "{allowed}", {"key": key, "value": value, "allowed": allowed}
+    )
+
+
+def directory_problem(path: Path) -> str | None:
+    """Why the daemon could not write into directory ``path``, or None when it can.
+
+    ``path`` must be a directory this user can write to, or not exist yet
+    with its nearest existing parent a directory this user can write to (the
+    daemon creates it). Nothing is created here.
+    """
+    if os.path.lexists(path):
+        if not path.is_dir():
+            return "exists and is not a directory"
+        if not os.access(path, os.W_OK | os.X_OK):
+            return "is a directory this user cannot write to"
+        return None
+    absolute = Path(os.path.abspath(path))
+    parent = next(p for p in absolute.parents if os.path.lexists(p))  # "/" always exists
+    if not parent.is_dir():
+        return f"cannot be created: {parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot be created: this user cannot write to {parent}"
+    return None
+
+
+def _dir_allowed(problem: str) -> str:
+    return f"{problem} (must be a directory this user can write to, or creatable in one)"
+
+
+def _writable_dir(path: Path, info: ValidationInfo) -> Path:
+    """``~`` expanded; with the ``check_dirs`` context, a `directory_problem` is an error."""
+    path = path.expanduser()
+    if (info.context or {}).get(_CHECK_DIRS) and (problem := directory_problem(path)):
+        raise _value_problem(_dir_allowed(problem))
+    return path
+
+
+WritableDir = Annotated[Path, AfterValidator(_writable_dir)]
+"""A directory the daemon writes into (see `directory_problem`)."""
+
+
 class Section(BaseModel):
     """Base of every config section: unknown keys are errors, values are immutable."""
 
@@ -49,6 +136,14 @@ class BleDevice(Section):
     name: str | None = None
     any: bool = False
     label: str | None = Field(None, description="device name used in topics and storage")
+
+    @field_validator("label")
+    @classmethod
+    def _label_is_device_id(cls, label: str | None) -> str | None:
+        """A label becomes an MQTT topic level, a tag and a file name: it must be a device id."""
+        if label is not None and (problem := device_id_problem(label)) is not None:
+            raise _value_problem(f"not a device id: {problem}")
+        return label
 
     @model_validator(mode="after")
     def _one_selector(self) -> BleDevice:
@@ -70,6 +165,22 @@ class SimulatedSource(Section):
     )
     seed: int | None = Field(None, description="device n plays seed + n; default: the scenario's")
 
+    @field_validator("scenario")
+    @classmethod
+    def _scenario_loads(cls, scenario: str) -> str:
+        """The scenario is loaded (and validated) now, not when the daemon starts its straps."""
+        try:
+            load_scenario(scenario)
+        except ScenarioError as exc:
+            where = [exc.file] if exc.file != scenario else []
+            if exc.segment is not None:
+                where.append(f"segment {exc.segment}")
+            if exc.field:
+                where.append(f"field {exc.field!r}")
+            prefix = f"{', '.join(where)}: " if where else ""
+            raise _value_problem(f"{prefix}{exc.reason}") from None
+        return scenario
+
 
 class MqttBeatsSource(Section):
     """Raw beats published by another host to ``<prefix>/<device>/beats``."""
@@ -86,22 +197,32 @@ class Sources(Section):
 
 
 class EngineSettings(Section):
-    """Sliding windows of the HRV engine."""
+    """Sliding windows of the HRV engine: 0 < window_s <= 300 s, 1 s <= step_s <= window_s."""
 
-    window_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
-    step_s: Annotated[float, Field(gt=0, le=600)] = 5.0
+    window_s: Annotated[float, Field(gt=0, le=MAX_WINDOW_S)] = 60.0
+    step_s: Annotated[float, Field(ge=MIN_STEP_S, le=MAX_WINDOW_S)] = 5.0
 
     @model_validator(mode="after")
-    def _step_within_window(self) -> EngineSettings:
+    def _engine_accepts(self) -> EngineSettings:
+        """Step within the window, then the engine's own check, so the two cannot drift apart."""
         if self.step_s > self.window_s:
-            raise ValueError(f"step_s ({self.step_s}) must not exceed window_s ({self.window_s})")
+            raise _key_problem(
+                "step_s", self.step_s, f"must not exceed window_s ({self.window_s:g})"
+            )
+        try:
+            check_settings(self.window_s, self.step_s, BaselineRule())
+        except InputError as exc:
+            value = getattr(self, exc.name, None)
+            raise _key_problem(
+                exc.name, value, f"the HRV engine refuses it: {exc.reason}"
+            ) from None
         return self
 
 
 class FilesOutput(Section):
     """Optional CSV session files (beats, metrics, triggers, outcomes)."""
 
-    dir: Path | None = None
+    dir: WritableDir | None = None
 
 
 class ConsoleOutput(Section):
@@ -119,7 +240,7 @@ class LogSettings(Section):
 class Config(Section):
     """The whole config file; ``rules`` and ``recommender`` are validated by `recommender`."""
 
-    state_dir: Path = Field(default_factory=default_state_dir)
+    state_dir: WritableDir = Field(default_factory=default_state_dir, validate_default=True)
     sources: Sources = Sources()
     engine: EngineSettings = EngineSettings()
     mqtt: MqttSettings | None = None
@@ -132,12 +253,36 @@ class Config(Section):
     @model_validator(mode="before")
     @classmethod
     def _defaults_from_state_dir(cls, data: Any) -> Any:
-        """The InfluxDB spool lives in the state dir unless the config says otherwise."""
+        """The InfluxDB spool lives in the state dir unless the config says otherwise (``~``
+        expanded, as in ``state_dir``)."""
         if isinstance(data, dict) and isinstance(data.get("influx"), dict):
-            state_dir = Path(str(data.get("state_dir") or default_state_dir()))
+            state_dir = Path(str(data.get("state_dir") or default_state_dir())).expanduser()
             influx = {"spool_dir": state_dir / "influx-spool", **data["influx"]}
+            if isinstance(influx["spool_dir"], str | Path):
+                influx["spool_dir"] = Path(influx["spool_dir"]).expanduser()
             return {**data, "influx": influx}
         return data
+
+    @model_validator(mode="after")
+    def _mqtt_beats_need_a_broker(self) -> Config:
+        """Beats over MQTT are received from the broker of the ``[mqtt]`` section."""
+        if self.sources.mqtt_beats.enabled and self.mqtt is None:
+            raise _key_problem(
+                "sources.mqtt_beats.enabled",
+                True,
+                "needs an [mqtt] section (the broker to listen on)",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _spool_dir_writable(self, info: ValidationInfo) -> Config:
+        """The InfluxDB spool directory is checked like ``state_dir`` (see `directory_problem`)."""
+        if self.influx is None or not (info.context or {}).get(_CHECK_DIRS):
+            return self
+        spool_dir = self.influx.spool_dir
+        if (problem := directory_problem(spool_dir)) is not None:
+            raise _key_problem("influx.spool_dir", str(spool_dir), _dir_allowed(problem))
+        return self
 
 
 class ConfigError(UserError):
@@ -153,24 +298,36 @@ _SECRET_KEYS = ("password", "token")
 
 
 def _describe(error: Mapping[str, Any]) -> str:
-    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    """One pydantic error as ``key = value: what is allowed``."""
+    loc = [str(part) for part in error["loc"]]
     kind = error["type"]
+    value = error["input"]
+    if kind == _KEY_PROBLEM:  # a section-level check that names one of the section's keys
+        loc.append(error["ctx"]["key"])
+        value = error["ctx"]["value"]
+    key = ".".join(loc) or "(top level)"
     if kind == "extra_forbidden":
         return f"{key}: unknown key"
     if kind == "missing":
         return f"{key}: missing"
-    value = "<secret>" if any(k in key for k in _SECRET_KEYS) else repr(error["input"])
-    return f"{key} = {value}: {error['msg']}"
+    shown = "<secret>" if any(k in key for k in _SECRET_KEYS) else repr(value)
+    return f"{key} = {shown}: {error['msg']}"
 
 
 def parse_config(
-    data: Mapping[str, Any], *, source: str = "config", environ: Mapping[str, str] | None = None
+    data: Mapping[str, Any],
+    *,
+    source: str = "config",
+    environ: Mapping[str, str] | None = None,
+    check_dirs: bool = True,
 ) -> Config:
     """Validate a parsed TOML document; raise `ConfigError` with one line per problem.
 
     ``environ`` (default: the process environment) supplies secrets such as
     ``VAGUS_INFLUX_TOKEN``; a secret that is named but cannot be had is an error
-    here, at start, rather than at the first write.
+    here, at start, rather than at the first write. ``check_dirs`` checks that
+    this user can write (or create) the directories the daemon writes; turn it
+    off for commands that take only ``[engine]`` and the rules from the config.
     """
     environ = os.environ if environ is None else environ
     data = dict(data)
@@ -182,7 +339,8 @@ def parse_config(
         recommender = parse_rules({})
     try:
         config = Config.model_validate(
-            {**data, "recommender": recommender}, context={"environ": environ}
+            {**data, "recommender": recommender},
+            context={"environ": environ, _CHECK_DIRS: check_dirs},
         )
     except ValidationError as exc:
         problems += [_describe(e) for e in exc.errors(include_url=False)]
@@ -197,8 +355,11 @@ def parse_config(
     return config
 
 
-def load_config(path: Path | None) -> Config:
-    """Read and validate ``path`` (or the default location, where a missing file means defaults)."""
+def load_config(path: Path | None, *, check_dirs: bool = True) -> Config:
+    """Read and validate ``path`` (or the default location, where a missing file means defaults).
+
+    ``check_dirs``: see `parse_config`.
+    """
     explicit = path is not None
     path = path or default_config_path()
     try:
@@ -209,8 +370,11 @@ def load_config(path: Path | None) -> Config:
         return Config()
     except OSError as exc:
         raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from exc
+    except UnicodeDecodeError as exc:
+        problem = f"not a TOML text file: byte {exc.start} is not UTF-8"
+        raise ConfigError(str(path), [problem]) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
-    return parse_config(data, source=str(path))
+    return parse_config(data, source=str(path), check_dirs=check_dirs)

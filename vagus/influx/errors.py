@@ -47,3 +47,17 @@ class SpoolFullError(StorageError):
         self.size_bytes = size_bytes
         self.cap_bytes = cap_bytes
         self.n_lines = n_lines
+
+
+class SpoolCorruptError(StorageError, UserError):
+    """A spool file (``cursor`` or a segment) that the spool cannot have written; found at open.
+
+    ``path`` is the file, ``reason`` what is wrong with it and ``remedy``
+    what the user can do; the message says all three in one line.
+    """
+
+    def __init__(self, path: Path, reason: str, remedy: str) -> None:
+        super().__init__(f"InfluxDB spool file {path}: {reason}; {remedy}")
+        self.path = path
+        self.reason = reason
+        self.remedy = remedy

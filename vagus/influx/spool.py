@@ -15,6 +15,11 @@ A crash can leave a torn last line; opening the spool cuts it off. A crash
 between an acknowledged write and the cursor update resends that chunk on the
 next start, which is harmless: points carry their own timestamps and tags, so
 InfluxDB overwrites them with identical values.
+
+Opening the spool also checks what a crash cannot produce: a ``cursor`` that
+is not two non-negative integers, or a segment that cannot be read or is not
+UTF-8 text, raises `SpoolCorruptError` (a `UserError`: one line at start
+naming the file and what to do) rather than failing later while sending.
 """
 
 from __future__ import annotations
@@ -25,12 +30,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vagus.influx.errors import SpoolFullError
+from vagus.influx.errors import SpoolCorruptError, SpoolFullError
 
 log = logging.getLogger(__name__)
 
 SEGMENT_SUFFIX = ".lp"
 DEAD_LETTER_NAME = "deadletter.lp"
+CURSOR_NAME = "cursor"
+
+_CURSOR_REMEDY = (
+    "delete it to send the whole spool again from its oldest segment "
+    "(harmless: InfluxDB overwrites points it already has)"
+)
+_SEGMENT_REMEDY = "move it out of the spool directory to start without it (its points are lost)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +60,11 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _starts_line(data: bytes, offset: int) -> bool:
+    """True when ``offset`` is the start of a line of ``data`` (or its end, after a newline)."""
+    return offset == 0 or (offset <= len(data) and data[offset - 1 : offset] == b"\n")
 
 
 def _append_synced(path: Path, data: bytes) -> None:
@@ -74,14 +91,11 @@ class Spool:
         self.segment_bytes = segment_bytes
         self._warned = False
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
-        self._sizes = {
-            int(path.stem): path.stat().st_size
-            for path in directory.glob(f"*{SEGMENT_SUFFIX}")
-            if path.stem.isdigit()
-        }
+        self._sizes = self._segment_sizes()
         self._segment, self._offset = self._read_cursor()
         for number in [n for n in self._sizes if n < self._segment]:
             self._delete(number)
+        self._check_segments()
         self._cut_torn_tail()
         if self.size_bytes:
             log.warning(
@@ -179,12 +193,34 @@ class Spool:
         self._path(number).unlink(missing_ok=True)
         self._sizes.pop(number, None)
 
+    def _segment_sizes(self) -> dict[int, int]:
+        sizes = {}
+        for path in self.directory.glob(f"*{SEGMENT_SUFFIX}"):
+            if path.stem.isdigit():
+                try:
+                    sizes[int(path.stem)] = path.stat().st_size
+                except OSError as exc:
+                    raise SpoolCorruptError(
+                        path, f"cannot read: {exc.strerror}", _SEGMENT_REMEDY
+                    ) from exc
+        return sizes
+
     def _read_cursor(self) -> tuple[int, int]:
+        """The cursor's segment and offset; `SpoolCorruptError` unless two integers >= 0."""
+        path = self.directory / CURSOR_NAME
         try:
-            segment, offset = (self.directory / "cursor").read_text().split()
-            return int(segment), int(offset)
+            text = path.read_bytes().decode("utf-8")
         except FileNotFoundError:
             return min(self._sizes, default=1), 0
+        except OSError as exc:
+            raise SpoolCorruptError(path, f"cannot read: {exc.strerror}", _CURSOR_REMEDY) from exc
+        except UnicodeDecodeError as exc:
+            raise SpoolCorruptError(path, "not text", _CURSOR_REMEDY) from exc
+        fields = text.split()
+        if len(fields) != 2 or not all(field.isascii() and field.isdigit() for field in fields):
+            reason = f"{text.strip()[:40]!r} is not '<segment> <byte offset>'"
+            raise SpoolCorruptError(path, reason, _CURSOR_REMEDY)
+        return int(fields[0]), int(fields[1])
 
     def _write_cursor(self) -> None:
         tmp = self.directory / "cursor.tmp"
@@ -192,8 +228,32 @@ class Spool:
             file.write(f"{self._segment} {self._offset}\n")
             file.flush()
             os.fsync(file.fileno())
-        tmp.replace(self.directory / "cursor")
+        tmp.replace(self.directory / CURSOR_NAME)
         _fsync_dir(self.directory)
+
+    def _check_segments(self) -> None:
+        """Every segment is readable UTF-8 text (what `peek` decodes), and the cursor's offset
+        starts a line of its segment; otherwise `SpoolCorruptError`.
+
+        The tail's torn last line, if any, is not checked: `_cut_torn_tail` drops it.
+        """
+        tail = max(self._sizes, default=None)
+        for number in sorted(self._sizes):
+            path = self._path(number)
+            try:
+                data = path.read_bytes()
+                if number == self._segment and not _starts_line(data, self._offset):
+                    reason = f"offset {self._offset} does not start a line of {path.name}"
+                    raise SpoolCorruptError(self.directory / CURSOR_NAME, reason, _CURSOR_REMEDY)
+                if number == tail:
+                    data = data[: data.rfind(b"\n") + 1]
+                data.decode("utf-8")
+            except OSError as exc:
+                reason = f"cannot read: {exc.strerror}"
+                raise SpoolCorruptError(path, reason, _SEGMENT_REMEDY) from exc
+            except UnicodeDecodeError as exc:
+                reason = f"byte {exc.start} is not UTF-8, so this is not line protocol"
+                raise SpoolCorruptError(path, reason, _SEGMENT_REMEDY) from exc
 
     def _cut_torn_tail(self) -> None:
         if not self._sizes:

@@ -52,10 +52,18 @@ class TriggerQueueFullError(MqttOutputError):
         super().__init__(f"trigger queue full: {pending} undelivered messages (limit {limit})")
 
 
-class JournalCorruptError(MqttOutputError):
-    """A line of the trigger journal, other than a torn last one, cannot be read."""
+class JournalCorruptError(MqttOutputError, UserError):
+    """A line of the trigger journal, other than a torn last one, cannot be read.
+
+    Reported at start as one line naming the file, the line and what to do:
+    vagus only ever appends whole records, so a bad line before others means
+    the file was damaged or edited; moving it away starts with an empty queue.
+    """
 
     def __init__(self, *, path: Path, line: int) -> None:
         self.path = path
         self.line = line
-        super().__init__(f"{path}:{line}: not a trigger-journal record")
+        super().__init__(
+            f"MQTT trigger journal {path}:{line}: not a journal record; move the file "
+            f"away to start with an empty queue (its undelivered triggers are then not sent)"
+        )

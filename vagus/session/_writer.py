@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import csv
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack, closing
 from pathlib import Path
 from types import TracebackType
 
@@ -13,6 +15,7 @@ from vagus.session._csv_io import TableAppender
 from vagus.session._metrics_table import METRICS
 from vagus.session._outcomes_table import OUTCOMES
 from vagus.session._triggers_table import TRIGGERS_HEADER, trigger_rows
+from vagus.session.errors import SessionFileError
 
 BEATS_FILE = "beats.csv"
 METRICS_FILE = "metrics.csv"
@@ -28,18 +31,31 @@ class SessionWriter:
     ``truncate=False`` (the daemon's case) an existing session is continued;
     with ``truncate=True`` (replay) it is started afresh. Use it as a context
     manager or call `close`.
+
+    A directory or file that cannot be used (a file where the directory
+    should be, no permission, an existing table that is not CSV text) raises
+    `SessionFileError` naming it, and leaves no file open.
     """
 
     def __init__(self, directory: Path, *, truncate: bool = False) -> None:
         self.directory = directory
-        self._beats = TableAppender(directory / BEATS_FILE, BEATS_HEADER, truncate=truncate)
-        self._metrics = TableAppender(directory / METRICS_FILE, METRICS.header, truncate=truncate)
-        self._triggers = TableAppender(
-            directory / TRIGGERS_FILE, TRIGGERS_HEADER, truncate=truncate
-        )
-        self._outcomes = TableAppender(
-            directory / OUTCOMES_FILE, OUTCOMES.header, truncate=truncate
-        )
+        if directory.exists() and not directory.is_dir():
+            raise SessionFileError(directory, None, "exists and is not a directory")
+        with ExitStack() as opened:
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise _write_error(exc, directory) from exc
+            self._beats, self._metrics, self._triggers, self._outcomes = (
+                opened.enter_context(closing(_open_table(directory / name, header, truncate)))
+                for name, header in (
+                    (BEATS_FILE, BEATS_HEADER),
+                    (METRICS_FILE, METRICS.header),
+                    (TRIGGERS_FILE, TRIGGERS_HEADER),
+                    (OUTCOMES_FILE, OUTCOMES.header),
+                )
+            )
+            opened.pop_all()  # all four open: they stay open until `close`
 
     def write_beats(self, batch: BeatBatch) -> None:
         """Append one device's batch of beats."""
@@ -72,3 +88,17 @@ class SessionWriter:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _open_table(path: Path, header: Sequence[str], truncate: bool) -> TableAppender:
+    """`TableAppender`, with what can go wrong on disk as `SessionFileError` naming ``path``."""
+    try:
+        return TableAppender(path, header, truncate=truncate)
+    except OSError as exc:
+        raise _write_error(exc, path) from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SessionFileError(path, 1, f"not a session table (CSV text): {exc}") from exc
+
+
+def _write_error(exc: OSError, path: Path) -> SessionFileError:
+    return SessionFileError(path, None, f"cannot write: {exc.strerror or exc}")
