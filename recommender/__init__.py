@@ -4,10 +4,20 @@ Feed `WindowMetrics` to an `Evaluator` built from a `RecommenderConfig`
 (`load_config` for the user's TOML, `default_config` for the shipped rules);
 each call returns a `Step` with the `Trigger`s, `Outcome`s and rule
 `Transition`s it caused. No clocks, no IO.
+
+To survive a restart, save `Evaluator.snapshot()` (JSON-ready: it passes
+``json.dumps(..., allow_nan=False)``) and hand it to `Evaluator.restore` on a
+fresh evaluator: cooldowns, device gaps, open holds and pending outcomes carry
+on where they were. A snapshot that does not parse raises `RuleStateError`.
 """
 
 from recommender._conditions import Condition, ConditionSyntaxError, Op, parse_condition
-from recommender._errors import LocalTimeRequiredError, RecommenderError, RuleConfigError
+from recommender._errors import (
+    LocalTimeRequiredError,
+    RecommenderError,
+    RuleConfigError,
+    RuleStateError,
+)
 from recommender._evaluator import Evaluator
 from recommender._exercises import (
     BOX,
@@ -58,6 +68,7 @@ __all__ = [
     "Rule",
     "RuleConfigError",
     "RuleState",
+    "RuleStateError",
     "Severity",
     "Step",
     "StressLevel",

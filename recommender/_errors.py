@@ -1,4 +1,4 @@
-"""Errors of the recommender: a bad rule set, or a call the evaluator cannot honour."""
+"""Errors of the recommender: a bad rule set or snapshot, or a call the evaluator cannot honour."""
 
 from __future__ import annotations
 
@@ -28,3 +28,12 @@ class LocalTimeRequiredError(RecommenderError):
         super().__init__(
             f"quiet hours are configured: pass local_time for the window of {device} at {t_s}"
         )
+
+
+class RuleStateError(RecommenderError):
+    """A snapshot `Evaluator.restore` cannot take: ``where`` in it (a dotted path) and why."""
+
+    def __init__(self, *, where: str, reason: str) -> None:
+        self.where = where
+        self.reason = reason
+        super().__init__(f"evaluator snapshot: {where}: {reason}")

@@ -14,6 +14,11 @@ running without counting; invalid
 windows pause it (see `recommender._states`). One episode gives one trigger:
 the rule re-arms only after an exit window and its cooldown, unless
 ``repeat_after_s`` asks it to fire again while stress persists.
+
+State survives a restart: `Evaluator.snapshot` gives every device's state
+(rule states, holds, cooldowns, gaps, pending outcomes, exercise history) as
+JSON-ready data and `Evaluator.restore` takes it back, so a daemon restarted
+mid-episode neither fires again nor loses the outcome it was measuring.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from hrv import Quality, WindowMetrics
 from recommender._errors import LocalTimeRequiredError
@@ -30,40 +35,11 @@ from recommender._exercises import Exercise, catalog
 from recommender._outcomes import choose_exercise, judge
 from recommender._records import Outcome, Step, Transition, Trigger, Verdict, trigger_id
 from recommender._rules import RecommenderConfig, Rule
+from recommender._snapshot import dump, load
 from recommender._states import FIRING_EVENTS, Event, RuleState, next_state
+from recommender._tracks import DeviceTrack, Pending, RuleTrack, new_device
 
 _HOUR_S = 3600.0
-
-
-@dataclass
-class _RuleTrack:
-    state: RuleState = RuleState.IDLE
-    hold_start_s: float = math.nan
-    hold_windows: int = 0
-    exit_start_s: float = math.nan
-    last_fire_s: float = -math.inf
-    fires_s: deque[float] = field(default_factory=deque)
-    escalation: int = 0
-
-
-@dataclass
-class _Pending:
-    trigger: Trigger
-    before_ln_rmssd: float
-    before_hr_bpm: float
-    n_before: int
-    after_ln_rmssd: list[float] = field(default_factory=list)
-    after_hr_bpm: list[float] = field(default_factory=list)
-
-
-@dataclass
-class _DeviceTrack:
-    rules: dict[str, _RuleTrack]
-    last_valid_s: float = math.nan
-    last_fire_s: float = -math.inf
-    recent: deque[tuple[float, float, float]] = field(default_factory=deque)
-    pending: list[_Pending] = field(default_factory=list)
-    history: dict[str, deque[float]] = field(default_factory=dict)
 
 
 class Evaluator:
@@ -72,7 +48,7 @@ class Evaluator:
     def __init__(self, config: RecommenderConfig) -> None:
         self._config = config
         self._exercises: dict[str, Exercise] = catalog(config.resonance_rate_bpm)
-        self._devices: dict[str, _DeviceTrack] = {}
+        self._devices: dict[str, DeviceTrack] = {}
 
     @property
     def config(self) -> RecommenderConfig:
@@ -84,9 +60,18 @@ class Evaluator:
         track = self._devices.get(device)
         return RuleState.IDLE if track is None else track.rules[rule].state
 
-    def forget(self, device: str) -> None:
-        """Drop everything known about ``device`` (pending outcomes are not emitted)."""
-        self._devices.pop(device, None)
+    def snapshot(self) -> dict[str, Any]:
+        """Every device's state as JSON-ready data (format in `recommender._snapshot`)."""
+        return dump(self._devices)
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Replace every device's state with a `snapshot` (after ``json.loads``, say).
+
+        Rules the snapshot has but the config lacks are ignored; rules new in
+        the config start idle. Malformed data raises `RuleStateError` and
+        leaves the state as it was.
+        """
+        self._devices = load(data, self._config)
 
     def feed_many(
         self, windows: Iterable[WindowMetrics], local_times: Sequence[dt.time] | None = None
@@ -103,7 +88,7 @@ class Evaluator:
             raise LocalTimeRequiredError(device=window.device, t_s=window.t_end_s)
         track = self._devices.get(window.device)
         if track is None:
-            track = _DeviceTrack(rules={r.name: _RuleTrack() for r in self._config.rules})
+            track = new_device(self._config)
             self._devices[window.device] = track
         valid = window.quality is Quality.OK
         t_s = window.t_end_s
@@ -127,9 +112,9 @@ class Evaluator:
 
     def _apply(
         self,
-        device: _DeviceTrack,
+        device: DeviceTrack,
         rule: Rule,
-        track: _RuleTrack,
+        track: RuleTrack,
         window: WindowMetrics,
         event: Event,
         cause: str,
@@ -160,7 +145,7 @@ class Evaluator:
             )
 
     def _housekeeping(
-        self, rule: Rule, track: _RuleTrack, t_s: float, gap_s: float
+        self, rule: Rule, track: RuleTrack, t_s: float, gap_s: float
     ) -> list[tuple[Event, str]]:
         """Events due to time alone, applied before the window's verdict: stale hold, cooled."""
         if track.state is RuleState.HOLDING and gap_s > self._config.max_invalid_s:
@@ -171,9 +156,9 @@ class Evaluator:
 
     def _classify(
         self,
-        device: _DeviceTrack,
+        device: DeviceTrack,
         rule: Rule,
-        track: _RuleTrack,
+        track: RuleTrack,
         window: WindowMetrics,
         local_time: dt.time | None,
     ) -> tuple[Event, str]:
@@ -213,9 +198,9 @@ class Evaluator:
 
     def _suppression(
         self,
-        device: _DeviceTrack,
+        device: DeviceTrack,
         rule: Rule,
-        track: _RuleTrack,
+        track: RuleTrack,
         t_s: float,
         local_time: dt.time | None,
     ) -> str:
@@ -232,7 +217,7 @@ class Evaluator:
         return ""
 
     def _fire(
-        self, device: _DeviceTrack, rule: Rule, track: _RuleTrack, window: WindowMetrics
+        self, device: DeviceTrack, rule: Rule, track: RuleTrack, window: WindowMetrics
     ) -> Trigger:
         t_s = window.t_end_s
         history = {k: tuple(v) for k, v in device.history.items()}
@@ -263,7 +248,7 @@ class Evaluator:
             (ln, hr) for t, ln, hr in device.recent if t >= t_s - self._config.outcome.before_s
         ]
         device.pending.append(
-            _Pending(
+            Pending(
                 trigger=trigger,
                 before_ln_rmssd=_mean([ln for ln, _ in before]),
                 before_hr_bpm=_mean([hr for _, hr in before]),
@@ -272,7 +257,7 @@ class Evaluator:
         )
         return trigger
 
-    def _remember(self, device: _DeviceTrack, window: WindowMetrics) -> None:
+    def _remember(self, device: DeviceTrack, window: WindowMetrics) -> None:
         """Keep the valid windows of the last ``before_s`` seconds for outcomes."""
         if math.isfinite(window.ln_rmssd) and math.isfinite(window.hr_bpm):
             device.recent.append((window.t_end_s, window.ln_rmssd, window.hr_bpm))
@@ -281,12 +266,12 @@ class Evaluator:
             device.recent.popleft()
 
     def _settle_outcomes(
-        self, device: _DeviceTrack, window: WindowMetrics, valid: bool
+        self, device: DeviceTrack, window: WindowMetrics, valid: bool
     ) -> list[Outcome]:
         """Collect after-trigger windows; emit outcomes whose ``after_s`` has passed."""
         settings = self._config.outcome
         done: list[Outcome] = []
-        still: list[_Pending] = []
+        still: list[Pending] = []
         t_s = window.t_end_s
         for pending in device.pending:
             end_s = pending.trigger.t_s + settings.after_s
@@ -307,7 +292,7 @@ class Evaluator:
         device.pending = still
         return done
 
-    def _outcome(self, pending: _Pending, t_s: float) -> Outcome:
+    def _outcome(self, pending: Pending, t_s: float) -> Outcome:
         after_ln = _mean(pending.after_ln_rmssd)
         after_hr = _mean(pending.after_hr_bpm)
         trigger = pending.trigger
@@ -334,7 +319,7 @@ class Evaluator:
             verdict=verdict,
         )
 
-    def _learn(self, device: _DeviceTrack, outcome: Outcome) -> None:
+    def _learn(self, device: DeviceTrack, outcome: Outcome) -> None:
         """Update the person's exercise history and the rule's escalation from ``outcome``."""
         if outcome.verdict is Verdict.INSUFFICIENT_DATA:
             return
