@@ -1,5 +1,15 @@
 """BLE heart-rate ingest: 0x2A37 codec, beat timing, bleak client, recording importers."""
 
+from ingest.backoff import backoff_delay
+from ingest.beats_message import (
+    MAX_BEATS_PER_MESSAGE,
+    MAX_PAYLOAD_BYTES,
+    beats_subscription,
+    beats_topic,
+    decode_beats,
+    device_of_topic,
+    encode_beats,
+)
 from ingest.ble_backend import (
     HEART_RATE_MEASUREMENT,
     HEART_RATE_SERVICE,
@@ -9,13 +19,15 @@ from ingest.ble_backend import (
     GattClient,
     Target,
 )
-from ingest.ble_link import DeviceInfo, LinkChange, StrapLink, run_links
+from ingest.ble_link import DeviceInfo, LinkChange, StrapLink
 from ingest.ble_queue import Closed, LinkDown, Notification, NotificationQueue
-from ingest.ble_retry import backoff_delay, is_retryable
+from ingest.ble_retry import is_retryable
 from ingest.ble_scan import scan
 from ingest.ble_state import LinkEvent, LinkState, transition
 from ingest.ble_stream import StreamCounters, timed_notifications
 from ingest.errors import (
+    BeatsMessageError,
+    BeatsRejection,
     BluetoothUnavailableError,
     ConnectError,
     DecodeError,
@@ -38,9 +50,13 @@ from ingest.timing import (
 __all__ = [
     "HEART_RATE_MEASUREMENT",
     "HEART_RATE_SERVICE",
+    "MAX_BEATS_PER_MESSAGE",
+    "MAX_PAYLOAD_BYTES",
     "NO_RR_MESSAGE",
     "RR_UNIT_MS",
     "BeatClock",
+    "BeatsMessageError",
+    "BeatsRejection",
     "BleBackend",
     "BleakBackend",
     "BluetoothUnavailableError",
@@ -69,13 +85,17 @@ __all__ = [
     "Target",
     "Timed",
     "backoff_delay",
+    "beats_subscription",
+    "beats_topic",
     "concat_beats",
     "decode",
+    "decode_beats",
     "detect_format",
+    "device_of_topic",
     "encode",
+    "encode_beats",
     "is_retryable",
     "read_recording",
-    "run_links",
     "scan",
     "time_notifications",
     "timed_notifications",

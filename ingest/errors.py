@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class IngestError(Exception):
     """Root of every error raised by `ingest`."""
@@ -69,3 +71,39 @@ class RecordingError(IngestError, ValueError):
         self.file = file
         self.line = line
         self.reason = reason
+
+
+class BeatsRejection(StrEnum):
+    """Why a beats message (``<prefix>/<device>/beats``) was refused: a fixed phrase, safe to
+    log and to count by (it never carries the message's content)."""
+
+    TOO_LARGE = "too_large"
+    """The payload exceeds `ingest.beats_message.MAX_PAYLOAD_BYTES`."""
+    NOT_UTF8 = "not_utf8"
+    """The payload is not UTF-8 text."""
+    TOO_DEEP = "too_deep"
+    """JSON nested deeper than `ingest.beats_message.MAX_JSON_DEPTH` (a beats message has 2)."""
+    NOT_JSON = "not_json"
+    """The text is not JSON."""
+    WRONG_SCHEMA = "wrong_schema"
+    """JSON, but not a ``schema: 1`` beats object (keys, types, duplicate keys)."""
+    DEVICE_MISMATCH = "device_mismatch"
+    """The payload's ``device`` differs from the topic's: the topic is the identity."""
+    TOO_MANY_BEATS = "too_many_beats"
+    """A column holds more than `ingest.beats_message.MAX_BEATS_PER_MESSAGE` values."""
+    BAD_COLUMNS = "bad_columns"
+    """Columns of different lengths, or values of the wrong type (a string, a bool in t_s)."""
+    BAD_TOPIC = "bad_topic"
+    """The topic is not ``<prefix>/<device>/beats``."""
+    BAD_DEVICE = "bad_device"
+    """The topic's device is not a valid device id (`ingest.device_ids.device_id_problem`)."""
+
+
+class BeatsMessageError(IngestError, ValueError):
+    """A beats message refused for ``reason``; ``detail`` (may be empty) adds sizes or limits,
+    never the message's content."""
+
+    def __init__(self, reason: BeatsRejection, detail: str = "") -> None:
+        super().__init__(f"beats message refused: {reason}" + (f" ({detail})" if detail else ""))
+        self.reason = reason
+        self.detail = detail

@@ -1,17 +1,16 @@
 """A fleet of virtual wearables publishing raw beats, about one message per device per second.
 
-Messages follow ``vagus/schemas/beats.json``: ``{"schema": 1, "device": ...,
-"t_s": [...], "rr_ms": [...], "gap": [...]}``, one per device per second of
-wall time, carrying the observed beats of ``speed`` seconds of scenario
-time. Devices are spread over ``slots`` sub-second phases so the load is
-even. The publisher, clock and sleep are injected; `run_fleet` is the only
-part that waits.
+Messages are the daemon's beats wire format (`ingest.encode_beats` on
+`ingest.beats_topic`, schema ``vagus/schemas/beats.json``), one per device
+per second of wall time, carrying the observed beats of ``speed`` seconds
+of scenario time. Devices are spread over ``slots`` sub-second phases so
+the load is even. The publisher, clock and sleep are injected; `run_fleet`
+is the only part that waits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -19,10 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from hrv import BeatBatch
+from ingest.beats_message import beats_topic, encode_beats
 from simulators.scenario import Scenario
 from simulators.simulation import simulate
-
-BEATS_SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,20 +54,6 @@ def build_fleet(scenario: Scenario, n: int, *, until_s: float) -> list[BeatBatch
     ]
 
 
-def beats_message(batch: BeatBatch, lo: int, hi: int, *, start_t_s: float) -> bytes:
-    """JSON of beats ``lo:hi`` of ``batch``: times ``start_t_s`` + scenario time (ms precision)."""
-    return json.dumps(
-        {
-            "schema": BEATS_SCHEMA_VERSION,
-            "device": batch.device,
-            "t_s": np.round(batch.t_s[lo:hi] + start_t_s, 3).tolist(),
-            "rr_ms": np.round(batch.rr_ms[lo:hi], 3).tolist(),
-            "gap": batch.gap[lo:hi].tolist(),
-        },
-        separators=(",", ":"),
-    ).encode()
-
-
 async def run_fleet(
     fleet: Sequence[BeatBatch],
     *,
@@ -91,7 +75,7 @@ async def run_fleet(
     the start, so a late tick is caught up, never pushed back. The messages of
     one tick are published concurrently (one per device: per-topic order holds).
     """
-    topics = [f"{prefix}/{batch.device}/beats" for batch in fleet]
+    topics = [beats_topic(prefix, batch.device) for batch in fleet]
     by_slot = [list(range(s, len(fleet), slots)) for s in range(slots)]
     cursor = [0] * len(fleet)
     messages = beats = 0
@@ -109,7 +93,8 @@ async def run_fleet(
             hi = int(np.searchsorted(batch.t_s, window_end, side="right"))
             lo, cursor[i] = cursor[i], hi
             if hi > lo:
-                sends.append(publish(topics[i], beats_message(batch, lo, hi, start_t_s=start_t_s)))
+                payload = encode_beats(batch, lo, hi, t_offset_s=start_t_s)
+                sends.append(publish(topics[i], payload))
                 beats += hi - lo
         # One tick's messages go out together (one per device, so per-topic order holds).
         await asyncio.gather(*sends)

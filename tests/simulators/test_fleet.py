@@ -12,8 +12,9 @@ import jsonschema
 import numpy as np
 import pytest
 
+from ingest import encode_beats
 from simulators import load_scenario
-from simulators.fleet import beats_message, build_fleet, device_names, run_fleet
+from simulators.fleet import build_fleet, device_names, run_fleet
 from tests.servers import Mosquitto, free_port
 from vagus.commands import simulate
 from vagus.errors import UserError
@@ -37,7 +38,7 @@ class FakeTime:
 def test_message_is_schema_valid_with_equal_columns() -> None:
     """A beats message validates against beats.json and its columns have one length."""
     batch = build_fleet(load_scenario("demo"), 1, until_s=30)[0]
-    doc = json.loads(beats_message(batch, 0, 10, start_t_s=1_700_000_000.0))
+    doc = json.loads(encode_beats(batch, 0, 10, t_offset_s=1_700_000_000.0))
     jsonschema.validate(doc, SCHEMA)
     assert len(doc["t_s"]) == len(doc["rr_ms"]) == len(doc["gap"]) == 10
     assert doc["t_s"][0] == pytest.approx(1_700_000_000.0 + batch.t_s[0], abs=1e-3)

@@ -1,0 +1,255 @@
+"""The beats wire format: ``<prefix>/<device>/beats`` messages (``vagus/schemas/beats.json``).
+
+The one place that knows it: the fleet simulator encodes with `encode_beats`
+and `beats_topic`, the daemon's MQTT intake decodes with `device_of_topic`
+and `decode_beats`. Sans-IO: bytes and strings in, a `hrv.BeatBatch` or
+bytes out; no logging, no asyncio.
+
+A message is one JSON object, columns of equal length, oldest beat first::
+
+    {"schema":1,"device":"phone-1","t_s":[1.5,2.3],"rr_ms":[800.0,812.5],"gap":[true,false]}
+
+**The topic is the identity.** The device comes from the topic (checked
+with `ingest.device_ids.device_id_problem`); a payload whose ``device``
+says otherwise is refused, so one sender cannot write into another's
+stream by naming it in the payload.
+
+**Decoding is total.** For any bytes, `decode_beats` returns a batch or
+raises `BeatsMessageError` whose ``reason`` is one `BeatsRejection`;
+nothing else escapes (no RecursionError, UnicodeDecodeError, ...). Checks
+run cheapest first: size, UTF-8, nesting depth, JSON, schema, device,
+column sizes and types. Beat values are not judged: NaN, negative or
+out-of-order values and duplicates are the pipeline's to count and drop.
+So JSON ``NaN``/``Infinity``/``-Infinity`` literals, numbers beyond the
+float range and ``null`` in ``t_s`` or ``rr_ms`` decode to NaN (every value
+of a decoded column is finite or NaN); only the lengths and the JSON types
+must be right.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import numpy as np
+
+from hrv import BeatBatch, BoolArray, FloatArray
+from ingest.device_ids import device_id_problem
+from ingest.errors import BeatsMessageError, BeatsRejection
+
+__all__ = [
+    "MAX_BEATS_PER_MESSAGE",
+    "MAX_JSON_DEPTH",
+    "MAX_PAYLOAD_BYTES",
+    "SCHEMA_VERSION",
+    "beats_subscription",
+    "beats_topic",
+    "decode_beats",
+    "device_of_topic",
+    "encode_beats",
+]
+
+SCHEMA_VERSION = 1
+"""Value of the ``schema`` field."""
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+"""Largest payload decoded (a full message of `MAX_BEATS_PER_MESSAGE` beats is ~150 KiB)."""
+
+MAX_BEATS_PER_MESSAGE = 4096
+"""Most beats in one message: over an hour of one heart (the fleet sends about one second's)."""
+
+MAX_JSON_DEPTH = 16
+"""Deepest JSON nesting parsed (a beats message has 2); deeper is refused before parsing."""
+
+_LEVEL = "beats"
+_FIELDS = frozenset({"schema", "device", "t_s", "rr_ms", "gap"})
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+
+# Strips JSON strings (an unterminated one runs to the end, as for the parser) and every
+# character but brackets, scanning left to right without backtracking: what remains are the
+# brackets outside strings, whose running balance is the nesting depth.
+_NOT_A_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[^"\[\]{}]+', re.DOTALL)
+_SHORT = 64  # up to this many brackets, a Python loop beats numpy's call overhead
+
+
+def encode_beats(
+    batch: BeatBatch, lo: int = 0, hi: int | None = None, *, t_offset_s: float = 0.0
+) -> bytes:
+    """The message of beats ``lo:hi`` of ``batch``: times ``t_offset_s + batch.t_s`` rounded to
+    the millisecond, RR to the microsecond; non-finite values go out as ``NaN``/``Infinity``."""
+    part = slice(lo, hi)
+    with np.errstate(over="ignore", invalid="ignore"):  # rounding |x| > ~1e305 gives inf
+        t_s = np.round(batch.t_s[part] + t_offset_s, 3).tolist()
+        rr_ms = np.round(batch.rr_ms[part], 3).tolist()
+    return json.dumps(
+        {
+            "schema": SCHEMA_VERSION,
+            "device": batch.device,
+            "t_s": t_s,
+            "rr_ms": rr_ms,
+            "gap": batch.gap[part].tolist(),
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def decode_beats(payload: bytes, *, device: str) -> BeatBatch:
+    """The beats of ``payload``, received on the topic of ``device`` (see the module docs).
+
+    Raises `BeatsMessageError` (and nothing else) when the message is refused;
+    ``bad_device`` when ``device`` itself is not a valid device id.
+    """
+    _check_device(device)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise BeatsMessageError(
+            BeatsRejection.TOO_LARGE, f"{len(payload)} bytes, at most {MAX_PAYLOAD_BYTES}"
+        )
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BeatsMessageError(BeatsRejection.NOT_UTF8) from exc
+    depth = _nesting_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise BeatsMessageError(
+            BeatsRejection.TOO_DEEP, f"nested {depth} deep, at most {MAX_JSON_DEPTH}"
+        )
+    try:
+        data = json.loads(text, object_pairs_hook=_object)
+    except _DuplicateKeyError as exc:
+        raise BeatsMessageError(BeatsRejection.WRONG_SCHEMA, "duplicate key") from exc
+    except RecursionError as exc:  # unreachable after the depth check; kept as a backstop
+        raise BeatsMessageError(BeatsRejection.TOO_DEEP) from exc
+    except (ValueError, TypeError, OverflowError) as exc:
+        # JSONDecodeError, and ValueError for an integer of more than 4300 digits.
+        raise BeatsMessageError(BeatsRejection.NOT_JSON) from exc
+    return _beats(data, device)
+
+
+def beats_topic(prefix: str, device: str) -> str:
+    """``<prefix>/<device>/beats``; `BeatsMessageError` (``bad_device``) for an invalid id."""
+    _check_prefix(prefix)
+    _check_device(device)
+    return f"{prefix}/{device}/{_LEVEL}"
+
+
+def beats_subscription(prefix: str) -> str:
+    """``<prefix>/+/beats``: the beats of every device."""
+    _check_prefix(prefix)
+    return f"{prefix}/+/{_LEVEL}"
+
+
+def device_of_topic(prefix: str, topic: str) -> str:
+    """The device of a beats ``topic`` under ``prefix``.
+
+    `BeatsMessageError` with ``bad_topic`` when ``topic`` is not
+    ``<prefix>/<one level>/beats``, ``bad_device`` when that level is not a
+    valid device id (empty, too long, a character other than letters,
+    digits, ``. _ : -``).
+    """
+    _check_prefix(prefix)
+    head, tail = f"{prefix}/", f"/{_LEVEL}"
+    if (
+        len(topic) < len(head) + len(tail)
+        or not topic.startswith(head)
+        or not topic.endswith(tail)
+        or "/" in topic[len(head) : -len(tail)]
+    ):
+        raise BeatsMessageError(BeatsRejection.BAD_TOPIC)
+    device = topic[len(head) : -len(tail)]
+    _check_device(device)
+    return device
+
+
+class _DuplicateKeyError(Exception):
+    """A JSON object names a key twice (parsers disagree on which value wins)."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _DuplicateKeyError
+    return obj
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in ``text``: exact for JSON, and for any other text
+    never less than the depth a JSON parser reaches before it fails."""
+    brackets = _NOT_A_BRACKET.sub("", text)
+    if len(brackets) <= _SHORT:  # a beats message has 8
+        depth = level = 0
+        for char in brackets:
+            level += 1 if char in "[{" else -1
+            depth = max(depth, level)
+        return depth
+    codes = np.frombuffer(brackets.encode("ascii"), dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)
+    return int(np.cumsum(steps).max())
+
+
+def _beats(data: object, device: str) -> BeatBatch:
+    if not isinstance(data, dict) or data.keys() != _FIELDS:
+        raise BeatsMessageError(
+            BeatsRejection.WRONG_SCHEMA, f"an object with keys {', '.join(sorted(_FIELDS))}"
+        )
+    version, sender = data["schema"], data["device"]
+    if isinstance(version, bool) or not isinstance(version, int | float) or version != 1:
+        raise BeatsMessageError(BeatsRejection.WRONG_SCHEMA, f"schema must be {SCHEMA_VERSION}")
+    if not isinstance(sender, str):
+        raise BeatsMessageError(BeatsRejection.WRONG_SCHEMA, "device must be a string")
+    t_s, rr_ms, gap = data["t_s"], data["rr_ms"], data["gap"]
+    if not (isinstance(t_s, list) and isinstance(rr_ms, list) and isinstance(gap, list)):
+        raise BeatsMessageError(BeatsRejection.WRONG_SCHEMA, "t_s, rr_ms and gap must be arrays")
+    if sender != device:
+        raise BeatsMessageError(BeatsRejection.DEVICE_MISMATCH)
+    sizes = (len(t_s), len(rr_ms), len(gap))
+    if max(sizes) > MAX_BEATS_PER_MESSAGE:
+        raise BeatsMessageError(
+            BeatsRejection.TOO_MANY_BEATS, f"{max(sizes)} values, at most {MAX_BEATS_PER_MESSAGE}"
+        )
+    if len(set(sizes)) != 1:
+        raise BeatsMessageError(
+            BeatsRejection.BAD_COLUMNS, "t_s={}, rr_ms={}, gap={} values".format(*sizes)
+        )
+    return BeatBatch(device=device, t_s=_numbers(t_s), rr_ms=_numbers(rr_ms), gap=_flags(gap))
+
+
+def _numbers(values: list[Any]) -> FloatArray:
+    """A float column: numbers as they are, null and non-finite values as NaN."""
+    if not all(type(v) in _NUMBER_TYPES for v in values):
+        raise BeatsMessageError(BeatsRejection.BAD_COLUMNS, "t_s and rr_ms hold numbers or null")
+    try:
+        column = np.array(values, dtype=np.float64)  # None -> NaN
+    except OverflowError:  # an integer beyond the float range, like 1e400 (which parses as inf)
+        column = np.array([_float_or_inf(v) for v in values], dtype=np.float64)
+    column[~np.isfinite(column)] = np.nan
+    return column
+
+
+def _float_or_inf(value: int | float | None) -> float:
+    if value is None:
+        return np.nan
+    try:
+        return float(value)
+    except OverflowError:
+        return np.inf
+
+
+def _flags(values: list[Any]) -> BoolArray:
+    if not all(type(v) is bool for v in values):
+        raise BeatsMessageError(BeatsRejection.BAD_COLUMNS, "gap holds true or false")
+    return np.array(values, dtype=np.bool_)
+
+
+def _check_device(device: str) -> None:
+    problem = device_id_problem(device)
+    if problem is not None:
+        raise BeatsMessageError(BeatsRejection.BAD_DEVICE, problem)
+
+
+def _check_prefix(prefix: str) -> None:
+    levels = prefix.split("/")
+    if not all(levels) or set(prefix) & {"+", "#", "\0"}:
+        raise ValueError(
+            f"topic prefix {prefix!r}: levels must be non-empty, without + # or NUL characters"
+        )

@@ -1,0 +1,397 @@
+"""The MQTT beats intake: ``<prefix>/+/beats`` into the daemon's inbox, acked after processing.
+
+Delivery: the subscription is QoS 1 in a persistent session (clean session
+off, fixed client id ``<client_id>-beats``), and a message is acknowledged
+(PUBACK) only once the engine has taken its beats: each good message goes
+into the inbox as a `Delivery` whose ``ack`` sends that PUBACK. Until then
+the broker keeps the message, so a crash, a SIGTERM or a lost connection
+before the ack means it is delivered again (with the same content) to the
+next connection. The pipeline therefore sees a duplicate after such a
+break, never a loss; dropping duplicates is its job.
+
+Backpressure: the inbox is bounded, so a full inbox makes the intake wait;
+the broker then stops sending once its in-flight window of unacked
+messages is full (Mosquitto's ``max_inflight_messages``, default 20) and
+queues the rest for this session. The engine must call ``ack`` for every
+`Delivery`, also when it drops the beats as bad input, or the window fills
+and the intake stalls.
+
+Refusals: a message that `ingest.decode_beats` or `ingest.device_of_topic`
+refuses will never become valid, so it is acked at once, counted by reason
+(`IntakeCounters.rejected`) and logged at most once per reason per minute,
+with the count so far and never the payload's content. No exception
+raised by a message ends the intake.
+
+Stopping (``stopping`` set): no new message is taken; the intake waits up
+to ``stop_timeout_s`` (default 2 s) for the deliveries already in the inbox
+to be acked, then disconnects. The session, its subscription and every
+unacked message stay with the broker for the next run. The supervisor
+should therefore keep the engine draining the inbox until this returns.
+
+Connection loss: reconnect with `ingest.backoff.backoff_delay` (settings
+``backoff_base_s``/``backoff_cap_s``); acks of deliveries from a lost
+connection are not sent on the next one (a packet id names a message only
+within one connection's exchange; the broker sends such messages again
+anyway). A broker that refuses the login raises `BrokerRefusedError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import random
+import time
+import traceback
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiomqtt
+from aiomqtt.exceptions import MqttConnectError
+from paho.mqtt.reasoncodes import ReasonCode
+
+from hrv import BeatBatch
+from ingest.backoff import backoff_delay
+from ingest.beats_message import beats_subscription, decode_beats, device_of_topic
+from ingest.errors import BeatsMessageError, BeatsRejection
+from vagus.events import Delivery, InboxItem
+from vagus.mqtt import MqttSettings
+from vagus.mqtt.errors import BrokerRefusedError, BrokerUnavailableError, MqttOutputError
+from vagus.mqtt.retry import is_retryable
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 2.0
+"""How long a stopping intake waits for the deliveries in the inbox to be acked."""
+
+REJECT_LOG_INTERVAL_S = 60.0
+"""At most one log line per rejection reason in this time."""
+
+# CONNACK codes that mean "you may not log in" (MQTT 3.1.1 §3.2.2.3, MQTT 5 §3.2.2.2), as
+# the publisher's.
+_REFUSED_CODES = frozenset({4, 5, 134, 135, 138, 140})
+
+Sleep = Callable[[float], Coroutine[Any, Any, None]]
+
+
+@dataclass(slots=True, kw_only=True)
+class IntakeCounters:
+    """What the intake did, for tests and the daemon's summary (mutated while it runs)."""
+
+    received: int = 0
+    """Messages taken from the broker, good or not."""
+    delivered: int = 0
+    """Good messages put into the inbox as a `Delivery`."""
+    acked: int = 0
+    """Deliveries the engine acked while their connection was up (PUBACK sent)."""
+    late_acks: int = 0
+    """Deliveries acked after their connection ended (no PUBACK: the broker resends them)."""
+    rejected: collections.Counter[BeatsRejection] = field(default_factory=collections.Counter)
+    """Refused messages by reason (acked at once: they never become valid)."""
+    internal_errors: int = 0
+    """Messages whose decoding raised something other than `BeatsMessageError` (a bug)."""
+    sessions: int = 0
+    """Connections on which the subscription was granted."""
+    reconnects: int = 0
+    """Connection failures followed by a backoff."""
+
+    @property
+    def rejected_total(self) -> int:
+        """Refused messages, all reasons."""
+        return sum(self.rejected.values())
+
+
+async def receive_mqtt_beats(
+    settings: MqttSettings,
+    password: str | None,
+    inbox: asyncio.Queue[InboxItem | None],
+    stopping: asyncio.Event,
+    *,
+    counters: IntakeCounters | None = None,
+    stop_timeout_s: float = STOP_TIMEOUT_S,
+    rng: random.Random | None = None,
+    sleep: Sleep = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Put the beats of ``<prefix>/+/beats`` into ``inbox`` as deliveries until ``stopping``.
+
+    See the module docs. Returns once stopped (after at most
+    ``stop_timeout_s`` waiting for acks, plus the disconnect); raises
+    `BrokerRefusedError` when the broker refuses the login; reconnects on
+    every other connection failure.
+    """
+    counters = counters if counters is not None else IntakeCounters()
+    rng = rng if rng is not None else random.Random()
+    intake = _Intake(settings, inbox, counters, _RejectLog(clock))
+    attempt = 0
+    while not stopping.is_set():
+        try:
+            async with _client(settings, password) as client:
+                attempt = 0
+                await intake.serve(client, stopping, stop_timeout_s)
+        except aiomqtt.MqttError as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Leaving the client while cancelled can raise MqttError, which would replace
+                # the CancelledError: a retry here would swallow the cancellation.
+                raise asyncio.CancelledError from exc
+            if stopping.is_set():  # the connection broke while stopping (or disconnecting)
+                log.info("beats intake: connection ended while stopping: %s", exc)
+                break
+            error = _classify(settings, exc)
+            if not is_retryable(error):
+                raise error from exc
+            delay_s = backoff_delay(
+                attempt, rng, base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s
+            )
+            attempt += 1
+            counters.reconnects += 1
+            log.warning("beats intake: %s; retry %d in %.1f s", error, attempt, delay_s)
+            await _until_set(sleep(delay_s), stopping, name="mqtt-beats[backoff]")
+    log.info(
+        "beats intake stopped: %d received, %d delivered, %d acked, %d rejected%s",
+        counters.received,
+        counters.delivered,
+        counters.acked,
+        counters.rejected_total,
+        "".join(f", {reason} {n}" for reason, n in sorted(counters.rejected.items())),
+    )
+
+
+def _client(settings: MqttSettings, password: str | None) -> aiomqtt.Client:
+    client = aiomqtt.Client(
+        settings.host,
+        settings.port,
+        identifier=f"{settings.client_id}-beats",
+        username=settings.username,
+        password=password,
+        keepalive=settings.keepalive_s,
+        timeout=settings.ack_timeout_s,
+        tls_context=settings.ssl_context(),
+        clean_session=False,
+    )
+    # aiomqtt 2.5 acknowledges every QoS 1 message as it arrives and has no option against
+    # it; paho's manual acknowledgement, set on its client before connecting, defers the
+    # PUBACK until `_Connection.ack` sends it, i.e. until the engine has taken the beats.
+    client._client.manual_ack_set(True)
+    return client
+
+
+def _classify(settings: MqttSettings, exc: aiomqtt.MqttError) -> MqttOutputError:
+    rc = exc.rc if isinstance(exc, aiomqtt.MqttCodeError) else None
+    code = rc.value if isinstance(rc, ReasonCode) else rc
+    if isinstance(exc, MqttConnectError) and code in _REFUSED_CODES:
+        return BrokerRefusedError(
+            host=settings.host, port=settings.port, username=settings.username, reason=str(exc)
+        )
+    return BrokerUnavailableError(host=settings.host, port=settings.port, reason=str(exc))
+
+
+class _Connection:
+    """The acks of one connection: PUBACKs go out only while it is open.
+
+    After it ends, a packet id no longer names the message: the broker
+    resends unacked messages to the next connection, under ids that it may
+    reuse for other messages once acked there.
+    """
+
+    def __init__(self, client: aiomqtt.Client, counters: IntakeCounters) -> None:
+        self._paho = client._client
+        self._counters = counters
+        self._open = True
+        self._outstanding: set[_Ack] = set()
+        self._settled = asyncio.Event()
+        self._settled.set()
+
+    def ack(self, message: aiomqtt.Message) -> bool:
+        """Send the PUBACK of ``message`` now; False (nothing sent) once the connection ended."""
+        if not self._open or not self._paho.is_connected():
+            return False
+        # paho queues the packet and aiomqtt's writer sends it from this loop; a missing
+        # socket comes back as a return code, never raised. QoS 0 messages need no ack.
+        self._paho.ack(message.mid, message.qos)
+        return True
+
+    def delivery_ack(self, message: aiomqtt.Message) -> _Ack:
+        """The ``ack`` of a `Delivery` of ``message``; `track` it once it is in the inbox."""
+        return _Ack(self, message)
+
+    def track(self, ack: _Ack) -> None:
+        """Wait for ``ack`` when stopping (its delivery is in the inbox)."""
+        if not ack.done:
+            self._outstanding.add(ack)
+            self._settled.clear()
+
+    def acked(self, ack: _Ack, message: aiomqtt.Message) -> None:
+        """The engine acked ``message`` (called once per delivery, by `_Ack`)."""
+        if self.ack(message):
+            self._counters.acked += 1
+        else:
+            self._counters.late_acks += 1
+        self._outstanding.discard(ack)
+        if not self._outstanding:
+            self._settled.set()
+
+    async def settle(self, timeout_s: float) -> int:
+        """Wait up to ``timeout_s`` for every tracked delivery to be acked; how many were not."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                await self._settled.wait()
+        return len(self._outstanding)
+
+    def close(self) -> None:
+        """From now on acks are counted as late, not sent."""
+        self._open = False
+        self._outstanding.clear()
+        self._settled.set()
+
+
+class _Ack:
+    """Acknowledges one delivered message, once; the engine calls it on the event loop."""
+
+    __slots__ = ("_connection", "_message", "done")
+
+    def __init__(self, connection: _Connection, message: aiomqtt.Message) -> None:
+        self._connection = connection
+        self._message = message
+        self.done = False
+
+    def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            self._connection.acked(self, self._message)
+
+
+class _RejectLog:
+    """Says when a rejection reason may be logged again: once per `REJECT_LOG_INTERVAL_S`."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._last_s: dict[BeatsRejection, float] = {}
+
+    def due(self, reason: BeatsRejection) -> bool:
+        now_s = self._clock()
+        last_s = self._last_s.get(reason)
+        if last_s is not None and now_s - last_s < REJECT_LOG_INTERVAL_S:
+            return False
+        self._last_s[reason] = now_s
+        return True
+
+
+class _Intake:
+    """Takes messages from one connection after another into the inbox."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        inbox: asyncio.Queue[InboxItem | None],
+        counters: IntakeCounters,
+        rejects: _RejectLog,
+    ) -> None:
+        self._prefix = settings.prefix
+        self._topic = beats_subscription(settings.prefix)
+        self._inbox = inbox
+        self._counters = counters
+        self._rejects = rejects
+        self._bug_logged = False
+
+    async def serve(
+        self, client: aiomqtt.Client, stopping: asyncio.Event, stop_timeout_s: float
+    ) -> None:
+        """Subscribe and take messages until ``stopping``, then wait for their acks.
+
+        Returns when stopped; raises `aiomqtt.MqttError` when the connection fails.
+        """
+        connection = _Connection(client, self._counters)
+        try:
+            granted = await client.subscribe(self._topic, qos=1)
+            if [_code(rc) for rc in granted] != [1]:
+                log.warning("beats intake: subscription to %s granted %s", self._topic, granted)
+            self._counters.sessions += 1
+            log.info("beats intake: receiving %s (QoS 1, persistent session)", self._topic)
+            await _until_set(self._take(client, connection), stopping, name="mqtt-beats[take]")
+            unacked = await connection.settle(stop_timeout_s)
+            if unacked:
+                log.info(
+                    "beats intake: %d deliveries not acked within %.1f s stay with the broker",
+                    unacked,
+                    stop_timeout_s,
+                )
+        finally:
+            connection.close()
+
+    async def _take(self, client: aiomqtt.Client, connection: _Connection) -> None:
+        async for message in client.messages:
+            self._counters.received += 1
+            batch = self._decode(message)
+            if batch is None:
+                connection.ack(message)
+                continue
+            ack = connection.delivery_ack(message)
+            await self._inbox.put(Delivery(event=batch, ack=ack))
+            # No await since the put: the engine cannot have acked yet, and `track` copes.
+            connection.track(ack)
+            self._counters.delivered += 1
+
+    def _decode(self, message: aiomqtt.Message) -> BeatBatch | None:
+        """The beats of ``message``, or None after counting (and maybe logging) its refusal."""
+        topic = message.topic.value
+        try:
+            return decode_beats(message.payload, device=device_of_topic(self._prefix, topic))
+        except BeatsMessageError as exc:
+            self._reject(exc.reason, topic)
+        except Exception as exc:  # a decoder bug must not stop every device's beats
+            self._decode_bug(topic, exc)
+        return None
+
+    def _reject(self, reason: BeatsRejection, topic: str) -> None:
+        self._counters.rejected[reason] += 1
+        if self._rejects.due(reason):
+            log.warning(
+                "beats intake: refused a message on %s: %s (%d %s so far; logged once a minute)",
+                _printable(topic),
+                reason,
+                self._counters.rejected[reason],
+                reason,
+            )
+
+    def _decode_bug(self, topic: str, exc: BaseException) -> None:
+        self._counters.internal_errors += 1
+        if not self._bug_logged:
+            self._bug_logged = True
+            where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+            at = f" at {where[0].filename}:{where[0].lineno}" if where else ""
+            log.error(
+                "beats intake: BUG: decoding a message on %s raised %s%s; message dropped "
+                "(counted in internal_errors, logged once)",
+                _printable(topic),
+                type(exc).__qualname__,
+                at,
+            )
+
+
+def _code(rc: object) -> object:
+    return rc.value if isinstance(rc, ReasonCode) else rc
+
+
+def _printable(topic: str, limit: int = 80) -> str:
+    """``topic`` quoted with control characters escaped, cut to ``limit`` characters."""
+    return repr(topic[:limit]) + ("..." if len(topic) > limit else "")
+
+
+async def _until_set(work: Coroutine[Any, Any, None], event: asyncio.Event, *, name: str) -> None:
+    """Run ``work`` as task ``name`` until it ends or ``event`` is set (then cancel it); its
+    errors propagate."""
+    task = asyncio.create_task(work, name=name)
+    waiter = asyncio.create_task(event.wait(), name=f"{name}.until")
+    try:
+        await asyncio.wait([task, waiter], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        if not task.done():
+            task.cancel()
+        await asyncio.wait([task, waiter])
+    if not task.cancelled() and (error := task.exception()) is not None:
+        raise error
