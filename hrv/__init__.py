@@ -1,7 +1,8 @@
 """Vectorized HRV engine: sliding-window time-domain, Poincaré and stress metrics."""
 
 from hrv._artifacts import correct as correct_artifacts
-from hrv._batch import sliding_windows
+from hrv._batch import check_settings, sliding_windows
+from hrv._metrics import RR_MAX_MS, RR_MIN_MS
 from hrv._records import (
     WINDOW_FIGURES,
     BeatBatch,
@@ -18,6 +19,8 @@ from hrv.errors import HrvError, InputError, UnknownDeviceError
 
 __all__ = [
     "METRIC_COLUMNS",
+    "RR_MAX_MS",
+    "RR_MIN_MS",
     "WINDOW_FIGURES",
     "Baseline",
     "BaselineRule",
@@ -32,6 +35,7 @@ __all__ = [
     "UnknownDeviceError",
     "WindowMetrics",
     "WindowTable",
+    "check_settings",
     "correct_artifacts",
     "sliding_windows",
 ]

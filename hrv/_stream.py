@@ -267,12 +267,19 @@ class StreamEngine:
         """End ``device``'s recording: its last windows out; its baseline is kept."""
         r = self._row(device)
         table = self._advance(np.array([r], np.int64), final=True)
+        self._clear(r)
+        return list(table.records(self._names))
+
+    def reset(self, device: str) -> None:
+        """Drop ``device``'s beats without emitting windows (its baseline is kept)."""
+        self._clear(self._row(device))
+
+    def _clear(self, r: int) -> None:
         for name in ("_n_total", "_n_decided", "_keep_k"):
             getattr(self, name)[r] = 0
         self._m_next[r] = -1
         self._extra_before[r] = False
         self._pair_before[r] = False
-        return list(table.records(self._names))
 
     def _check_columns(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
         if not (dev.ndim == t.ndim == rr.ndim == gap.ndim == 1):

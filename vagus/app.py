@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import functools
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from rich.console import Console
@@ -16,9 +17,9 @@ from rich.console import Console
 from hrv import StreamEngine
 from ingest.ble_backend import BleakBackend, Target
 from ingest.ble_link import LinkChange, StrapLink
-from recommender import Evaluator
+from recommender import RuleStateError
 from simulators import VirtualStrap, load_scenario
-from vagus.baseline_store import BaselineStore
+from vagus.baseline_store import BaselineFileError, BaselineStore
 from vagus.config import BleDevice, Config
 from vagus.console import ConsoleOutput
 from vagus.daemon import (
@@ -36,6 +37,7 @@ from vagus.daemon import (
 )
 from vagus.influx import InfluxWriter
 from vagus.mqtt import MqttPublisher, TriggerJournal
+from vagus.pipeline import Pipeline
 from vagus.session import SessionWriter
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,10 @@ def simulated_sources(config: Config, *, start_t_s: float) -> dict[str, SourceFa
         sources[device] = functools.partial(play_virtual_strap, strap)
     return sources
 
+
+INTAKE_STOP_TIMEOUT_S = 1.0
+"""How long the MQTT intake waits at shutdown for its last messages' acks (within the
+supervisor's `SOURCE_STOP_TIMEOUT_S`); unacked messages stay with the broker."""
 
 ANY_STRAP_RESCAN_S = 5.0
 """Pause between scans while waiting for "any heart-rate strap" to show up."""
@@ -126,22 +132,43 @@ def build_daemon(
         outputs.append(MqttOutput(publisher))
         if config.sources.mqtt_beats.enabled:
             secret = None if password is None else password.get_secret_value()
-            sources["mqtt-beats"] = functools.partial(receive_mqtt_beats, mqtt, secret)
+            sources["mqtt-beats"] = functools.partial(
+                receive_mqtt_beats, mqtt, secret, stop_timeout_s=INTAKE_STOP_TIMEOUT_S
+            )
     if config.influx is not None:
         outputs.append(InfluxOutput(InfluxWriter(config.influx)))
     if config.files.dir is not None:
         outputs.append(FilesOutput(SessionWriter(config.files.dir)))
     engine = StreamEngine(window_s=config.engine.window_s, step_s=config.engine.step_s)
-    baselines = BaselineStore(state_dir / "baselines.json")
-    for device, baseline in baselines.load().items():
-        engine.set_baseline(device, baseline)
+    pipeline = Pipeline(engine=engine, rules=config.recommender, local_time=local_time_of)
+    state = BaselineStore(state_dir / "baselines.json")
+    try:
+        pipeline.restore(state.load_pipeline(), state.load())
+    except RuleStateError as exc:
+        raise BaselineFileError(state.path, f"rule state at {exc.where}: {exc.reason}") from exc
     return Daemon(
-        baselines=baselines,
         sources=sources,
-        engine=engine,
-        evaluator=Evaluator(config.recommender),
+        pipeline=pipeline,
         outputs=outputs,
+        state=state,
+        clock=_clock(config, start_t_s),
     )
+
+
+def local_time_of(t_s: float) -> dt.time:
+    """The local wall-clock time of an epoch timestamp (for quiet hours)."""
+    return dt.datetime.fromtimestamp(t_s).time()
+
+
+def _clock(config: Config, start_t_s: float) -> Callable[[], float]:
+    """The daemon's ``now``: wall time, or the simulated time of sped-up virtual straps
+    (their beats are stamped ``start_t_s`` + scenario time, ahead of the wall clock)."""
+    sim = config.sources.simulated
+    speed = None if sim is None else sim.speed or load_scenario(sim.scenario).speed
+    if speed is None or speed == 1.0:
+        return time.time
+    origin = time.monotonic()
+    return lambda: start_t_s + (time.monotonic() - origin) * speed
 
 
 def _ensure(directory: Path) -> Path:

@@ -1,8 +1,14 @@
-"""Personal HRV baselines on disk, kept across restarts: one small JSON file, written atomically.
+"""What the daemon keeps across restarts: one small JSON file, written atomically.
 
 Format (``schema`` 1)::
 
-    {"schema": 1, "baselines": {"<device>": {"ln_rmssd": 3.9, "hr_bpm": 58.0, "weight_s": 7200.0}}}
+    {"schema": 1, "baselines": {"<device>": {"ln_rmssd": 3.9, "hr_bpm": 58.0, "weight_s": 7200.0}},
+     "pipeline": {...}}
+
+``baselines`` are the personal HRV baselines; ``pipeline`` (optional) is
+`vagus.pipeline.Pipeline.snapshot`: each device's last beat time and rule
+state (levels, hold timers, cooldowns, pending outcomes), so a restart in
+the middle of an episode neither re-triggers nor re-reads redelivered beats.
 
 Floats are written with ``repr`` precision, so a save/load round trip gives
 the engine back the same bits. Writes go to a temporary file in the same
@@ -17,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from hrv import Baseline
 from vagus.errors import UserError
@@ -34,25 +41,39 @@ class BaselineFileError(UserError):
 
 
 class BaselineStore:
-    """Load and save the baselines of every device in one file."""
+    """Load and save the baselines (and pipeline state) of every device in one file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def load(self) -> dict[str, Baseline]:
-        """Stored baselines by device; an absent file means none yet."""
+    def _doc(self) -> dict[str, Any] | None:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return {}
+            return None
         except OSError as exc:
             raise BaselineFileError(self.path, exc.strerror or str(exc)) from exc
         try:
             doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BaselineFileError(self.path, f"not JSON ({exc.msg})") from exc
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise BaselineFileError(self.path, "not JSON") from exc
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
             raise BaselineFileError(self.path, f"expected schema {SCHEMA}")
+        return doc
+
+    def load_pipeline(self) -> dict[str, Any] | None:
+        """The stored pipeline state, or None when there is none."""
+        doc = self._doc()
+        state = None if doc is None else doc.get("pipeline")
+        if state is not None and not isinstance(state, dict):
+            raise BaselineFileError(self.path, "'pipeline' is not an object")
+        return state
+
+    def load(self) -> dict[str, Baseline]:
+        """Stored baselines by device; an absent file means none yet."""
+        doc = self._doc()
+        if doc is None:
+            return {}
         entries = doc.get("baselines")
         if not isinstance(entries, dict):
             raise BaselineFileError(self.path, "missing 'baselines' object")
@@ -68,16 +89,20 @@ class BaselineStore:
                 raise BaselineFileError(self.path, f"bad entry for device {device!r}") from exc
         return out
 
-    def save(self, baselines: Mapping[str, Baseline]) -> None:
-        """Replace the file with ``baselines`` (atomically)."""
-        doc = {
+    def save(
+        self, baselines: Mapping[str, Baseline], pipeline: Mapping[str, Any] | None = None
+    ) -> None:
+        """Replace the file with ``baselines`` and ``pipeline`` state (atomically, mode 0600)."""
+        doc: dict[str, Any] = {
             "schema": SCHEMA,
             "baselines": {
                 device: {"ln_rmssd": b.ln_rmssd, "hr_bpm": b.hr_bpm, "weight_s": b.weight_s}
                 for device, b in sorted(baselines.items())
             },
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if pipeline is not None:
+            doc["pipeline"] = pipeline
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -15,7 +14,7 @@ from rich.text import Text
 
 from hrv import BeatBatch, WindowMetrics
 from recommender import Outcome, Trigger
-from vagus.daemon._events import DeviceStatus
+from vagus.events import DeviceStatus
 
 
 @dataclass(slots=True)
@@ -92,6 +91,7 @@ class ConsoleOutput:
     """
 
     name = "console"
+    blocking = False
 
     def __init__(self, console: Console, *, title: str, plain_every: int = 12) -> None:
         self.console = console
@@ -110,7 +110,7 @@ class ConsoleOutput:
     def beats(self, batch: BeatBatch) -> None:
         self._view(batch.device).beats += len(batch)
 
-    def windows(self, windows: Sequence[WindowMetrics]) -> None:
+    def windows(self, windows: list[WindowMetrics]) -> None:
         for window in windows:
             view = self._view(window.device)
             view.window = window

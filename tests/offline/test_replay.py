@@ -40,10 +40,10 @@ def test_window_settings_are_passed_on(data_dir: Path) -> None:
 
 
 def test_progress_reaches_the_total(data_dir: Path) -> None:
-    """The progress callback counts windows up to the total, never backwards."""
+    """The progress callback counts beats up to the total, never backwards."""
     calls: list[tuple[int, int]] = []
     session = replay_beats(_long_recording(data_dir), progress=lambda d, t: calls.append((d, t)))
-    assert calls[-1] == (len(session.windows), len(session.windows))
+    assert calls[-1] == (len(session.beats), len(session.beats))
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 

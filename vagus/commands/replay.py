@@ -11,7 +11,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vagus.config import Config, load_config
+from vagus.config import Config, directory_problem, load_config
+from vagus.errors import UserError
 from vagus.session import DeviceSession, replay_file, write_session
 from vagus.session import Progress as ProgressCallback
 
@@ -61,7 +62,7 @@ def _progress_bar(label: str) -> Iterator[ProgressCallback | None]:
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("windows"),
+        TextColumn("beats"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
@@ -83,9 +84,13 @@ def summary_line(file: Path, session: DeviceSession, directory: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Replay every file; a bad file stops with a one-line error (exit 2)."""
-    config = load_config(args.config) if args.config else Config()
+    config = load_config(args.config, check_dirs=False) if args.config else Config()
     engine = config.engine
-    for file, directory in zip(args.files, output_dirs(args.files, args.out), strict=True):
+    dirs = output_dirs(args.files, args.out)
+    for directory in dirs:
+        if (problem := directory_problem(directory)) is not None:
+            raise UserError(f"--out {directory}: {problem}")
+    for file, directory in zip(args.files, dirs, strict=True):
         with _progress_bar(file.name) as progress:
             session = replay_file(
                 file,

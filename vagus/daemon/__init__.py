@@ -1,32 +1,33 @@
-"""The daemon: sources -> engine -> rules -> outputs under one supervisor."""
+"""The daemon: sources -> inbox -> pipeline -> one queue and task per output, one supervisor."""
 
-from vagus.daemon._events import DeviceStatus, SourceEvent
-from vagus.daemon._outputs import FilesOutput, InfluxOutput, MqttOutput, Output
+from vagus.daemon._feed import FeedCounters, Output, OutputFeed
+from vagus.daemon._mqtt_intake import IntakeCounters, receive_mqtt_beats
+from vagus.daemon._outputs import FilesOutput, InfluxOutput, MqttOutput
 from vagus.daemon._sources import (
-    INBOX_SIZE,
     Inbox,
     link_status,
-    parse_beats_message,
     play_virtual_strap,
-    receive_mqtt_beats,
     run_strap_link,
 )
-from vagus.daemon._supervisor import Daemon, SourceFactory, Summary
+from vagus.daemon._supervisor import INBOX_SIZE, Daemon, SourceFactory, Summary
+from vagus.daemon._watchdog import WATCHDOG_EXIT_CODE, Watchdog
 
 __all__ = [
     "INBOX_SIZE",
+    "WATCHDOG_EXIT_CODE",
     "Daemon",
-    "DeviceStatus",
+    "FeedCounters",
     "FilesOutput",
     "Inbox",
     "InfluxOutput",
+    "IntakeCounters",
     "MqttOutput",
     "Output",
-    "SourceEvent",
+    "OutputFeed",
     "SourceFactory",
     "Summary",
+    "Watchdog",
     "link_status",
-    "parse_beats_message",
     "play_virtual_strap",
     "receive_mqtt_beats",
     "run_strap_link",

@@ -1,9 +1,10 @@
-"""The daemon's outputs, each one object behind `Output`: MQTT, InfluxDB, session files, console.
+"""The daemon's outputs, each one object behind `vagus.daemon._feed.Output`.
 
-Feeding an output never blocks the engine: each keeps its own bounded
-queue and overflow policy (MQTT: metrics dropped and counted while the
-broker is away, triggers and outcomes journalled on disk; InfluxDB: points
-spooled on disk; files: written synchronously; console: last value wins).
+Each is fed by its own delivery task from its own queue (`_feed`), never
+by the engine. Behind that, each keeps its own overflow policy (MQTT:
+metrics dropped and counted while the broker is away, triggers and outcomes
+journalled on disk; InfluxDB: points spooled on disk; files: written in a
+worker thread; console: last value wins).
 """
 
 from __future__ import annotations
@@ -11,57 +12,54 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
-from typing import Protocol
 
 from hrv import BeatBatch, WindowMetrics
 from recommender import Outcome, Trigger
-from vagus.daemon._events import DeviceStatus
+from vagus.events import DeviceStatus
 from vagus.influx import InfluxWriter
-from vagus.mqtt import MqttPublisher
+from vagus.mqtt import MqttPublisher, TriggerQueueFullError
 from vagus.session import SessionWriter
 
 log = logging.getLogger(__name__)
 
-FLUSH_TIMEOUT_S = 3.0
-"""Longest an output may take to deliver what it holds at shutdown (then it persists it)."""
-
-
-class Output(Protocol):
-    """Where the daemon sends what it learns; feeding methods never block."""
-
-    name: str
-
-    def beats(self, batch: BeatBatch) -> None: ...
-    def windows(self, windows: Sequence[WindowMetrics]) -> None: ...
-    def trigger(self, trigger: Trigger) -> None: ...
-    def outcome(self, outcome: Outcome) -> None: ...
-    def status(self, status: DeviceStatus) -> None: ...
-    async def run(self) -> None: ...
-    async def close(self) -> None: ...
+CLOSE_TIMEOUT_S = 2.0
+"""Longest the MQTT output waits at shutdown for the broker to take journalled messages."""
 
 
 class MqttOutput:
     """Metrics, states, battery, triggers and outcomes to the broker (`vagus.mqtt`)."""
 
     name = "mqtt"
+    blocking = False
 
     def __init__(self, publisher: MqttPublisher) -> None:
         self.publisher = publisher
-        self._task: asyncio.Task[None] | None = None
+        self.refused_triggers = 0
 
     def beats(self, batch: BeatBatch) -> None:
         """Beats are not published (they go to InfluxDB and session files)."""
 
-    def windows(self, windows: Sequence[WindowMetrics]) -> None:
+    def windows(self, windows: list[WindowMetrics]) -> None:
         for window in windows:
             self.publisher.publish_metrics(window)
 
     def trigger(self, trigger: Trigger) -> None:
-        self.publisher.publish_trigger(trigger)
+        """Journal ``trigger``; a full journal refuses it with one error line (and counts)."""
+        try:
+            self.publisher.publish_trigger(trigger)
+        except TriggerQueueFullError as exc:
+            self._refused(exc)
 
     def outcome(self, outcome: Outcome) -> None:
-        self.publisher.publish_outcome(outcome)
+        try:
+            self.publisher.publish_outcome(outcome)
+        except TriggerQueueFullError as exc:
+            self._refused(exc)
+
+    def _refused(self, exc: TriggerQueueFullError) -> None:
+        if not self.refused_triggers:
+            log.error("mqtt: %s; new triggers and outcomes are refused until it drains", exc)
+        self.refused_triggers += 1
 
     def status(self, status: DeviceStatus) -> None:
         if status.battery_pct is not None:
@@ -74,13 +72,15 @@ class MqttOutput:
         """Give the broker a moment to take journalled triggers; the journal keeps the rest."""
         if self.publisher.connected.is_set():
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(FLUSH_TIMEOUT_S):
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
                     await self.publisher.wait_delivered()
         if self.publisher.dropped_metrics:
             log.warning(
                 "mqtt: %d metrics messages dropped while the broker was away",
                 self.publisher.dropped_metrics,
             )
+        if self.refused_triggers:
+            log.warning("mqtt: %d triggers/outcomes refused (journal full)", self.refused_triggers)
         if self.publisher.pending_durable:
             log.warning(
                 "mqtt: %d triggers/outcomes kept on disk for the next start",
@@ -92,6 +92,7 @@ class InfluxOutput:
     """Beats, windows, triggers, outcomes and device status to InfluxDB (`vagus.influx`)."""
 
     name = "influx"
+    blocking = False
 
     def __init__(self, writer: InfluxWriter) -> None:
         self.writer = writer
@@ -99,7 +100,7 @@ class InfluxOutput:
     def beats(self, batch: BeatBatch) -> None:
         self.writer.put_beats(batch)
 
-    def windows(self, windows: Sequence[WindowMetrics]) -> None:
+    def windows(self, windows: list[WindowMetrics]) -> None:
         self.writer.put_windows(windows)
 
     def trigger(self, trigger: Trigger) -> None:
@@ -120,9 +121,10 @@ class InfluxOutput:
 
 
 class FilesOutput:
-    """CSV session files (`vagus.session`), appended and flushed per batch."""
+    """CSV session files (`vagus.session`), appended and flushed per batch (in a worker thread)."""
 
     name = "files"
+    blocking = True
 
     def __init__(self, writer: SessionWriter) -> None:
         self.writer = writer
@@ -130,7 +132,7 @@ class FilesOutput:
     def beats(self, batch: BeatBatch) -> None:
         self.writer.write_beats(batch)
 
-    def windows(self, windows: Sequence[WindowMetrics]) -> None:
+    def windows(self, windows: list[WindowMetrics]) -> None:
         self.writer.write_metrics(windows)
 
     def trigger(self, trigger: Trigger) -> None:

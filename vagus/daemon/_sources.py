@@ -1,4 +1,4 @@
-"""Sources of the daemon: BLE straps, virtual straps and raw beats from MQTT.
+"""Sources of the daemon: BLE straps and virtual straps (raw beats from MQTT: `_mqtt_intake`).
 
 Straps, real or virtual, go through the same path: ``(arrival_s, bytes)``
 into an `ingest.NotificationQueue`, then `ingest.timed_notifications`
@@ -11,30 +11,21 @@ flagged as a gap) instead of blocking bleak's callback.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import aiomqtt
-import numpy as np
-
-from hrv import BeatBatch
 from ingest.ble_link import LinkChange, StrapLink
 from ingest.ble_queue import NotificationQueue
 from ingest.ble_state import LinkState
 from ingest.ble_stream import StreamCounters, timed_notifications
 from ingest.timing import NO_RR_MESSAGE, BeatClock
 from simulators import VirtualStrap
-from vagus.daemon._events import DeviceStatus, SourceEvent
-from vagus.mqtt import MqttSettings
+from vagus.events import DeviceStatus, InboxItem
 
 log = logging.getLogger(__name__)
 
-INBOX_SIZE = 1024
-"""Events (beat batches, status changes) waiting for the engine; sources wait when full."""
-
-Inbox = asyncio.Queue[SourceEvent | None]
+Inbox = asyncio.Queue[InboxItem | None]
 """The engine's inbox; ``None`` is the supervisor's own end marker, never put by a source."""
 
 
@@ -183,62 +174,3 @@ def link_status(device: str) -> Callable[[LinkChange], DeviceStatus]:
         )
 
     return convert
-
-
-def parse_beats_message(payload: bytes) -> BeatBatch:
-    """A ``<prefix>/<device>/beats`` payload (schema ``vagus/schemas/beats.json``) as beats."""
-    data = json.loads(payload)
-    if not isinstance(data, dict) or data.get("schema") != 1:
-        raise ValueError("not a beats message of schema 1")
-    return BeatBatch(
-        device=str(data["device"]),
-        t_s=np.asarray(data["t_s"], dtype=np.float64),
-        rr_ms=np.asarray(data["rr_ms"], dtype=np.float64),
-        gap=np.asarray(data.get("gap", [False] * len(data["t_s"])), dtype=np.bool_),
-    )
-
-
-async def receive_mqtt_beats(
-    settings: MqttSettings, password: str | None, inbox: Inbox, stopping: asyncio.Event
-) -> None:
-    """Receive raw beats over MQTT (see `_receive_mqtt_beats`) until ``stopping``."""
-    await until_stopped(_receive_mqtt_beats(settings, password, inbox), stopping)
-
-
-async def _receive_mqtt_beats(settings: MqttSettings, password: str | None, inbox: Inbox) -> None:
-    """Subscribe to ``<prefix>/+/beats`` and put every valid batch into ``inbox``.
-
-    Malformed messages are logged (without their content) and skipped. The
-    subscription is QoS 1 with a persistent session, so beats sent while
-    this daemon reconnects are not lost.
-    """
-    topic = f"{settings.prefix}/+/beats"
-    rejected = 0
-    while True:
-        try:
-            async with aiomqtt.Client(
-                settings.host,
-                settings.port,
-                identifier=f"{settings.client_id}-beats",
-                username=settings.username,
-                password=password,
-                tls_context=settings.ssl_context(),
-                clean_session=False,
-            ) as client:
-                await client.subscribe(topic, qos=1)
-                log.info("receiving beats on %s", topic)
-                async for message in client.messages:
-                    try:
-                        batch = parse_beats_message(bytes(message.payload))
-                    except (ValueError, KeyError, TypeError):
-                        rejected += 1
-                        log.warning(
-                            "skipped a malformed beats message on %s (%d so far)",
-                            message.topic,
-                            rejected,
-                        )
-                        continue
-                    await inbox.put(batch)
-        except aiomqtt.MqttError as exc:
-            log.warning("beats intake: %s; reconnecting in 2 s", exc)
-            await asyncio.sleep(2.0)

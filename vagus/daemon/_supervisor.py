@@ -1,43 +1,69 @@
-"""One supervisor: sources -> engine -> rules -> outputs, in one `asyncio.TaskGroup`.
+"""One supervisor: sources -> inbox -> pipeline -> one queue and task per output.
 
-Tasks are named: ``source[<device>]`` for each source, ``engine`` and
-``output[<name>]``. An output that fails is logged and restarted after a
-pause, so a broken broker or database never stops ingestion. Shutdown
-(`Daemon.stop`, or every source ending): sources stop first, the engine
-drains the inbox, outputs get `FLUSH_TIMEOUT_S` to deliver, then whatever
-they still hold is persisted by them (MQTT journal, InfluxDB spool).
+Tasks are named: ``source[<name>]`` for each source, ``engine`` (the
+pipeline), ``output[<name>]`` (an output's background work, restarted with
+backoff when it fails), ``deliver[<name>]`` (an output's own queue,
+`vagus.daemon._feed`), ``state`` (rule state and baselines saved after
+every trigger and every `STATE_SAVE_S`). Only the engine task runs the
+pipeline; no disk work happens there.
+
+The engine acknowledges a `Delivery` (an MQTT message) only after the
+pipeline took it. A `Watchdog` thread exits the process with
+`WATCHDOG_EXIT_CODE` (so systemd restarts it) when the engine stops making
+progress while work waits, or when a shutdown overruns its deadline.
+
+Shutdown (`Daemon.stop`, or every source ending): sources get
+`SOURCE_STOP_TIMEOUT_S` to stop cleanly, the engine drains the inbox and
+flushes every device's last windows, state is saved, outputs get
+`FLUSH_TIMEOUT_S` to deliver what they hold (then what they still hold is
+persisted by them: MQTT journal, InfluxDB spool) and are cancelled; a task
+that ignores its cancellation is abandoned with an error line, never
+waited for.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
+import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hrv import BeatBatch, StreamEngine, WindowMetrics
-from recommender import Evaluator, Outcome, Trigger
+from hrv import Baseline
+from recommender import Outcome, Trigger
 from vagus.baseline_store import BaselineStore
-from vagus.daemon._events import DeviceStatus
-from vagus.daemon._outputs import FLUSH_TIMEOUT_S, Output
-from vagus.daemon._sources import INBOX_SIZE, Inbox
+from vagus.daemon._feed import FeedCounters, Output, OutputFeed, run_feed
+from vagus.daemon._notices import NoticeLog
+from vagus.daemon._sources import Inbox
+from vagus.daemon._watchdog import Watchdog
 from vagus.errors import UserError
+from vagus.events import Delivery
+from vagus.pipeline import Emissions, Pipeline
 
 log = logging.getLogger(__name__)
 
-OUTPUT_RESTART_S = 5.0
-"""Pause before restarting an output that failed."""
+INBOX_SIZE = 1024
+"""Events waiting for the pipeline; sources wait when it is full."""
 
 SourceFactory = Callable[[Inbox, asyncio.Event], Coroutine[Any, Any, None]]
 """Runs one source: puts its events into the inbox until the event (stopping) is set."""
 
-SOURCE_STOP_TIMEOUT_S = 2.0
+OUTPUT_RESTART_S = 5.0
+"""Pause before restarting an output's background work that failed."""
+
+SOURCE_STOP_TIMEOUT_S = 1.5
 """How long sources get to stop cleanly (disconnect, flush held beats) before cancellation."""
 
-BASELINE_SAVE_S = 300.0
-"""How often personal baselines are saved while running (and always at shutdown)."""
+FLUSH_TIMEOUT_S = 2.5
+"""How long outputs get at shutdown to deliver what they hold."""
+
+STATE_SAVE_S = 60.0
+"""How often rule state and baselines are saved while running (and after triggers, at stop)."""
+
+ENGINE_YIELD_EVERY = 64
+"""Inbox items the engine handles before letting other tasks run."""
 
 
 @dataclass(slots=True)
@@ -49,69 +75,79 @@ class Summary:
     valid_windows: int = 0
     triggers: list[Trigger] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
+    dropped: dict[str, dict[str, int]] = field(default_factory=dict)
+    quarantines: int = 0
+    outputs: dict[str, FeedCounters] = field(default_factory=dict)
     output_failures: dict[str, int] = field(default_factory=dict)
     source_failures: dict[str, str] = field(default_factory=dict)
 
 
-def local_time_of(t_s: float) -> dt.time:
-    """The local wall-clock time of an epoch timestamp (for quiet hours)."""
-    return dt.datetime.fromtimestamp(t_s).time()
-
-
 class Daemon:
-    """Runs named sources into the engine and rules, and fans results out to outputs."""
+    """Runs named sources into the pipeline and fans its emissions out to outputs."""
 
     def __init__(
         self,
         *,
         sources: dict[str, SourceFactory],
-        engine: StreamEngine,
-        evaluator: Evaluator,
+        pipeline: Pipeline,
         outputs: Sequence[Output],
-        baselines: BaselineStore | None = None,
+        state: BaselineStore | None = None,
+        clock: Callable[[], float] = time.time,
+        watchdog: Watchdog | None = None,
     ) -> None:
         self.sources = sources
-        self.engine = engine
-        self.baselines = baselines
-        self.evaluator = evaluator
+        self.pipeline = pipeline
         self.outputs = list(outputs)
+        self.state = state
         self.summary = Summary()
         self.inbox: Inbox = asyncio.Queue(INBOX_SIZE)
+        self.feeds = {output.name: OutputFeed() for output in self.outputs}
+        self.notices = NoticeLog(log)
+        self._clock = clock
+        self._watchdog = watchdog or Watchdog()
         self._stop = asyncio.Event()
         self._stopping_sources = asyncio.Event()
+        self._save_now = asyncio.Event()
 
     def stop(self) -> None:
         """Begin a clean shutdown (safe to call from a signal handler)."""
         self._stop.set()
+        self._watchdog.stopping()
 
     async def run(self) -> Summary:
         """Run until `stop` or until every source has ended; returns the summary."""
-        async with asyncio.TaskGroup() as group:
-            output_tasks = [
-                group.create_task(self._keep_running(output), name=f"output[{output.name}]")
-                for output in self.outputs
-            ]
-            engine = group.create_task(self._engine_loop(), name="engine")
-            sources = group.create_task(self._run_sources(), name="sources")
-            stopper = group.create_task(self._stop.wait(), name="stop")
-            saver = group.create_task(self._save_baselines_every(BASELINE_SAVE_S), name="baselines")
-            await asyncio.wait([sources, stopper], return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
-            self._stopping_sources.set()
-            await asyncio.wait([sources], timeout=SOURCE_STOP_TIMEOUT_S)
-            sources.cancel()
-            await asyncio.wait([sources, stopper])
-            await self.inbox.put(None)
-            await asyncio.wait([engine])
-            saver.cancel()
-            self._flush_engine()
-            self._save_baselines()
-            for output in self.outputs:
-                await output.close()
-            if output_tasks:
-                _, late = await asyncio.wait(output_tasks, timeout=FLUSH_TIMEOUT_S)
-                for task in late:
-                    task.cancel()
+        loop = asyncio.get_running_loop()
+        background = [
+            loop.create_task(self._keep_running(output), name=f"output[{output.name}]")
+            for output in self.outputs
+        ]
+        delivering = [
+            loop.create_task(run_feed(output, self.feeds[output.name]), name=f"deliver[{name}]")
+            for name, output in ((o.name, o) for o in self.outputs)
+        ]
+        self._watchdog.start(pending=self.inbox.qsize)
+        try:
+            async with asyncio.TaskGroup() as group:
+                engine = group.create_task(self._engine_loop(), name="engine")
+                saver = group.create_task(self._save_state_loop(), name="state")
+                sources = group.create_task(self._run_sources(), name="sources")
+                stopper = group.create_task(self._stop.wait(), name="stop")
+                await asyncio.wait([sources, stopper], return_when=asyncio.FIRST_COMPLETED)
+                self._watchdog.stopping()
+                stopper.cancel()
+                self._stopping_sources.set()
+                await asyncio.wait([sources], timeout=SOURCE_STOP_TIMEOUT_S)
+                sources.cancel()
+                await asyncio.wait([sources, stopper])
+                await self.inbox.put(None)
+                await asyncio.wait([engine])
+                saver.cancel()
+            self._send(self.pipeline.flush())
+            await asyncio.to_thread(self._save_state, self._snapshot())
+            await self._close_outputs(delivering, background)
+        finally:
+            self._watchdog.finish()
+        self._summarize()
         return self.summary
 
     async def _run_sources(self) -> None:
@@ -131,7 +167,7 @@ class Daemon:
             self.summary.source_failures[name] = reason
 
     async def _keep_running(self, output: Output) -> None:
-        """Run an output; restart it after a pause whenever it fails.
+        """Run an output's background work; restart it after a pause whenever it fails.
 
         A `UserError` (e.g. the broker refuses the login) would fail again
         the same way: the output is switched off with one error line instead.
@@ -153,54 +189,109 @@ class Daemon:
                 await asyncio.sleep(OUTPUT_RESTART_S)
 
     async def _engine_loop(self) -> None:
-        while (event := await self.inbox.get()) is not None:
-            if isinstance(event, BeatBatch):
-                self._on_beats(event)
-            elif isinstance(event, DeviceStatus):
-                for output in self.outputs:
-                    output.status(event)
+        """Feed the pipeline from the inbox; ack deliveries after; never raises for input."""
+        handled = 0
+        while (item := await self.inbox.get()) is not None:
+            event = item.event if isinstance(item, Delivery) else item
+            self._send(self.pipeline.feed(event, now=self._clock()))
+            if isinstance(item, Delivery):
+                try:
+                    item.ack()
+                except Exception as exc:  # a lost ack means a redelivery, which the guard drops
+                    log.warning("could not acknowledge a message: %s", exc)
+            self._watchdog.progress()
+            handled += 1
+            if handled % ENGINE_YIELD_EVERY == 0:
+                await asyncio.sleep(0)
 
-    def _on_beats(self, batch: BeatBatch) -> None:
-        self.summary.beats += len(batch)
-        for output in self.outputs:
-            output.beats(batch)
-        self._on_windows(self.engine.push(batch))
+    def _send(self, emissions: Emissions) -> None:
+        """Count and log the notices; queue the rest for every output."""
+        for notice in emissions.notices:
+            self.notices.add(notice)
+        emissions.notices = []
+        if emissions.triggers:
+            self.summary.triggers += emissions.triggers
+            self._save_now.set()
+        self.summary.outcomes += emissions.outcomes
+        if not emissions:
+            return
+        devices = len(self.pipeline.devices)
+        for feed in self.feeds.values():
+            feed.size_for(devices)
+            feed.put(emissions)
 
-    def _flush_engine(self) -> None:
-        """Emit every device's last windows, as a recording's end does."""
-        for device in self.engine.devices:
-            self._on_windows(self.engine.flush(device))
+    def _snapshot(self) -> tuple[dict[str, Baseline], dict[str, Any]]:
+        """Baselines and pipeline state, taken between two pipeline steps (consistent)."""
+        baselines = self.pipeline.engine.baselines()
+        return baselines, self.pipeline.snapshot()
 
-    async def _save_baselines_every(self, period_s: float) -> None:
+    async def _save_state_loop(self) -> None:
         while True:
-            await asyncio.sleep(period_s)
-            self._save_baselines()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(STATE_SAVE_S):
+                    await self._save_now.wait()
+            self._save_now.clear()
+            await asyncio.to_thread(self._save_state, self._snapshot())
 
-    def _save_baselines(self) -> None:
-        if self.baselines is None or not self.engine.devices:
+    def _save_state(self, snapshot: tuple[dict[str, Baseline], dict[str, Any]]) -> None:
+        if self.state is None:
             return
+        baselines, pipeline = snapshot
         try:
-            self.baselines.save(self.engine.baselines())
+            self.state.save(baselines, pipeline)
         except OSError as exc:
-            log.error("could not save baselines to %s: %s", self.baselines.path, exc)
+            self.notices.once("state", f"could not save state to {self.state.path}: {exc}")
 
-    def _on_windows(self, windows: Sequence[WindowMetrics]) -> None:
-        if not windows:
-            return
-        self.summary.windows += len(windows)
+    async def _close_outputs(
+        self, delivering: list[asyncio.Task[None]], background: list[asyncio.Task[None]]
+    ) -> None:
+        """Let outputs deliver what they hold (bounded), then cancel them; never hang."""
+        for feed in self.feeds.values():
+            feed.close()
+        deadline = asyncio.get_running_loop().time() + FLUSH_TIMEOUT_S
+        if delivering:
+            await asyncio.wait(delivering, timeout=FLUSH_TIMEOUT_S)
         for output in self.outputs:
-            output.windows(windows)
-        for window in windows:
-            self.summary.valid_windows += window.quality == "ok"
-            step = self.evaluator.feed(window, local_time=local_time_of(window.t_end_s))
-            for trigger in step.triggers:
-                self.summary.triggers.append(trigger)
-                for output in self.outputs:
-                    output.trigger(trigger)
-            for outcome in step.outcomes:
-                self.summary.outcomes.append(outcome)
-                for output in self.outputs:
-                    output.outcome(outcome)
+            left = max(deadline - asyncio.get_running_loop().time(), 0.1)
+            try:
+                async with asyncio.timeout(left):
+                    await output.close()
+            except TimeoutError:
+                log.warning("output %s did not finish closing in time", output.name)
+            except Exception as exc:  # closing one output must not keep the others open
+                log.error("output %s failed while closing: %s", output.name, exc)
+        tasks = delivering + background
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=1.0)
+            for task in stuck:
+                log.error("task %s ignored its cancellation; abandoned", task.get_name())
+
+    def _summarize(self) -> None:
+        totals = self.pipeline.totals
+        summary = self.summary
+        summary.beats = totals.beats
+        summary.windows = totals.windows
+        summary.valid_windows = totals.valid_windows
+        summary.dropped = totals.dropped
+        summary.quarantines = totals.quarantines
+        summary.outputs = {name: feed.counters for name, feed in self.feeds.items()}
+        for name, counters in summary.outputs.items():
+            if counters.failures:
+                failures = summary.output_failures
+                failures[name] = failures.get(name, 0) + sum(counters.failures.values())
+        for name, counters in summary.outputs.items():
+            if counters.dropped_windows or counters.dropped_beats:
+                log.warning(
+                    "output %s: %d windows and %d beats dropped (queue full or failing)",
+                    name,
+                    counters.dropped_windows,
+                    counters.dropped_beats,
+                )
+        for device, reasons in summary.dropped.items():
+            text = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+            log.warning("%s: beats dropped: %s", device, text)
 
 
 def _leaf_messages(exc: BaseException) -> list[str]:

@@ -33,8 +33,8 @@ from aiomqtt.exceptions import MqttConnectError
 from paho.mqtt.reasoncodes import ReasonCode
 
 from hrv import WindowMetrics
+from ingest.backoff import backoff_delay
 from recommender import Outcome, StressLevel, Trigger, stress_level
-from vagus.mqtt.backoff import backoff_delay, is_retryable
 from vagus.mqtt.discovery import discovery_messages, removal_messages
 from vagus.mqtt.errors import BrokerRefusedError, BrokerUnavailableError, MqttOutputError
 from vagus.mqtt.journal import JournalEntry, TriggerJournal
@@ -47,6 +47,7 @@ from vagus.mqtt.payloads import (
     state_json,
     trigger_json,
 )
+from vagus.mqtt.retry import is_retryable
 from vagus.mqtt.settings import MqttSettings
 from vagus.mqtt.topics import Topics
 
@@ -86,7 +87,6 @@ class MqttPublisher:
         self._delivered = asyncio.Event()
         self.connected = asyncio.Event()
         self.dropped_metrics = 0
-        self.reconnects = 0
 
     @property
     def topics(self) -> Topics:
@@ -175,8 +175,13 @@ class MqttPublisher:
                     log.info("mqtt connected to %s:%d", self._settings.host, self._settings.port)
                     await self._serve(client)
             except aiomqtt.MqttError as exc:
-                error = self._classify(exc)
                 self.connected.clear()
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # Leaving the client while cancelled can raise MqttError, which would
+                    # replace the CancelledError: a retry here would swallow the cancellation.
+                    raise asyncio.CancelledError from exc
+                error = self._classify(exc)
                 if not is_retryable(error):
                     raise error from exc
                 delay_s = backoff_delay(
@@ -186,7 +191,6 @@ class MqttPublisher:
                     cap_s=self._settings.backoff_cap_s,
                 )
                 attempt += 1
-                self.reconnects += 1
                 log.warning("%s; retry %d in %.1f s", error, attempt, delay_s)
                 await self._sleep(delay_s)
 

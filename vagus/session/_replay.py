@@ -1,8 +1,10 @@
-"""Replay: a recording's beats through the engine and the rules, as fast as they compute.
+"""Replay: a recording's beats through the daemon's pipeline, as fast as they compute.
 
-The same pure functions as the daemon: `hrv.sliding_windows` over the whole
-recording (so the windows are exactly the batch engine's), then a
-`recommender.Evaluator` fed the windows in order.
+The same `vagus.pipeline.Pipeline` `vagus run` drives, fed the recording in
+chunks with ``now`` taken from the recording itself, then flushed: the
+windows are exactly `hrv.sliding_windows` of the beats the input guard
+keeps (all of them, for a clean recording). Quiet hours are not applied: a
+recording's times are not wall-clock times.
 """
 
 from __future__ import annotations
@@ -10,18 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from hrv import BeatBatch, InputError, sliding_windows
+import numpy as np
+
+from hrv import BeatBatch, InputError, StreamEngine
 from ingest.errors import RecordingError
 from ingest.recordings import read_recording
-from recommender import Evaluator, Outcome, RecommenderConfig, Trigger, default_config
+from recommender import RecommenderConfig, default_config
+from vagus.pipeline import Emissions, Pipeline
 from vagus.session._session import DeviceSession
 from vagus.session.errors import SessionFileError
 
-FEED_CHUNK = 256
-"""Windows fed to the evaluator between two progress reports."""
+FEED_CHUNK = 4096
+"""Beats fed to the pipeline between two progress reports."""
 
 Progress = Callable[[int, int], None]
-"""Called with (windows done, windows in total) as the replay goes."""
+"""Called with (beats done, beats in total) as the replay goes."""
 
 
 def replay_beats(
@@ -36,28 +41,44 @@ def replay_beats(
 
     Beat times are the batch's ``t_s`` (a recording without timestamps has
     the cumulative RR from t = 0, so the windows are those of
-    ``sliding_windows(rr_ms)``). Quiet hours are not applied: a recording's
-    times are not wall-clock times, so the rules must not set them.
+    ``sliding_windows(rr_ms)``). Beats the input guard drops (see
+    `vagus.pipeline`) are left out of the session's beats.
     """
-    table = sliding_windows(
-        batch.rr_ms, window_s=window_s, step_s=step_s, t_s=batch.t_s, gap=batch.gap
+    pipeline = Pipeline(
+        engine=StreamEngine(window_s=window_s, step_s=step_s), rules=rules or default_config()
     )
-    windows = tuple(table.records(batch.device))
-    evaluator = Evaluator(rules or default_config())
-    triggers: list[Trigger] = []
-    outcomes: list[Outcome] = []
-    for start in range(0, len(windows), FEED_CHUNK):
-        step = evaluator.feed_many(windows[start : start + FEED_CHUNK])
-        triggers.extend(step.triggers)
-        outcomes.extend(step.outcomes)
+    got = Emissions()
+    total = len(batch)
+    for start in range(0, total, FEED_CHUNK):
+        stop = min(start + FEED_CHUNK, total)
+        chunk = BeatBatch(
+            device=batch.device,
+            t_s=batch.t_s[start:stop],
+            rr_ms=batch.rr_ms[start:stop],
+            gap=batch.gap[start:stop],
+        )
+        now = float(np.nanmax(chunk.t_s)) if np.isfinite(chunk.t_s).any() else 0.0
+        got.extend(pipeline.feed(chunk, now=now))
         if progress is not None:
-            progress(min(start + FEED_CHUNK, len(windows)), len(windows))
+            progress(stop, total)
+    got.extend(pipeline.flush())
     return DeviceSession(
         device=batch.device,
-        beats=batch,
-        windows=windows,
-        triggers=tuple(triggers),
-        outcomes=tuple(outcomes),
+        beats=_concat(batch.device, got.beats),
+        windows=tuple(got.windows),
+        triggers=tuple(got.triggers),
+        outcomes=tuple(got.outcomes),
+    )
+
+
+def _concat(device: str, batches: list[BeatBatch]) -> BeatBatch:
+    if not batches:
+        return BeatBatch(device=device, t_s=np.zeros(0), rr_ms=np.zeros(0))
+    return BeatBatch(
+        device=device,
+        t_s=np.concatenate([b.t_s for b in batches]),
+        rr_ms=np.concatenate([b.rr_ms for b in batches]),
+        gap=np.concatenate([b.gap for b in batches]),
     )
 
 

@@ -1,0 +1,236 @@
+"""The pipeline: source events in, what the outputs need out; one per process, pure.
+
+``feed(event, now=...)`` runs a `BeatBatch` through the per-device
+`InputGuard`, the `hrv.StreamEngine` and the `recommender.Evaluator`, and
+returns `Emissions`: the beats kept, the windows they completed, the
+triggers and outcomes those caused, status changes passed through, and
+`Notice`s for the edge to log (drops by reason, new segments, quarantine).
+`vagus run` feeds it from its inbox with the wall clock as ``now``;
+`vagus replay` feeds it a recording with the recording's own times, so both
+take one code path and replay stays equal to `hrv.sliding_windows`.
+
+Isolation: the guard makes engine errors impossible for any input; if a
+device's processing raises all the same, that device alone is
+**quarantined** (its beats dropped and counted) and starts afresh, as a new
+segment, with its first beat `QUARANTINE_S` after the failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hrv import Baseline, BeatBatch, StreamEngine, WindowMetrics
+from recommender import Evaluator, Outcome, RecommenderConfig, Trigger
+from vagus.events import DeviceStatus, SourceEvent
+from vagus.pipeline._guard import InputGuard
+
+QUARANTINE_S = 60.0
+"""Beat time a quarantined device's beats are dropped for before it starts afresh."""
+
+LocalTime = Callable[[float], dt.time]
+"""An epoch time's local wall-clock time (for quiet hours); injected, never read here."""
+
+
+class NoticeKind(enum.StrEnum):
+    """What a `Notice` reports."""
+
+    DROPPED = "dropped"  # beats dropped by the guard; ``reason`` is a `Reject`
+    SEGMENT = "segment"  # a time jump: the device's recording ended and a new one started
+    QUARANTINED = "quarantined"  # processing raised; ``reason`` is the error
+    RECOVERED = "recovered"  # a quarantined device starts afresh
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """Something about one device the edge should count and log (rate-limited there)."""
+
+    device: str
+    kind: NoticeKind
+    reason: str = ""
+    count: int = 1
+
+
+@dataclass(slots=True)
+class Emissions:
+    """What one `Pipeline.feed` produced, for the outputs."""
+
+    beats: list[BeatBatch] = field(default_factory=list)
+    windows: list[WindowMetrics] = field(default_factory=list)
+    triggers: list[Trigger] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    statuses: list[DeviceStatus] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.beats
+            or self.windows
+            or self.triggers
+            or self.outcomes
+            or self.statuses
+            or self.notices
+        )
+
+    def extend(self, other: Emissions) -> None:
+        """Append ``other``'s records to these."""
+        self.beats += other.beats
+        self.windows += other.windows
+        self.triggers += other.triggers
+        self.outcomes += other.outcomes
+        self.statuses += other.statuses
+        self.notices += other.notices
+
+
+@dataclass(slots=True)
+class Totals:
+    """Counts over the pipeline's life (for the closing summary and the tests)."""
+
+    beats: int = 0
+    windows: int = 0
+    valid_windows: int = 0
+    triggers: int = 0
+    outcomes: int = 0
+    dropped: dict[str, dict[str, int]] = field(default_factory=dict)
+    quarantines: int = 0
+
+
+class Pipeline:
+    """Guard, engine and rules for every device of one process."""
+
+    def __init__(
+        self,
+        *,
+        engine: StreamEngine,
+        rules: RecommenderConfig,
+        local_time: LocalTime | None = None,
+    ) -> None:
+        """``local_time`` maps beat times to local times for quiet hours; without it, quiet
+        hours are ignored (a recording's times are not wall-clock times)."""
+        if local_time is None and rules.quiet_hours is not None:
+            rules = rules.model_copy(update={"quiet_hours": None})
+        self.engine = engine
+        self.evaluator = Evaluator(rules)
+        self.guard = InputGuard()
+        self.totals = Totals()
+        self._local_time = local_time
+        self._quarantined: dict[str, float] = {}  # device -> beat time it may start again
+
+    @property
+    def devices(self) -> list[str]:
+        """Every device the engine has seen."""
+        return self.engine.devices
+
+    def feed(self, event: SourceEvent, *, now: float) -> Emissions:
+        """One source event in; what it caused out. Never raises for any event content."""
+        out = Emissions()
+        if isinstance(event, DeviceStatus):
+            out.statuses.append(event)
+        else:
+            self._beats(event, now, out)
+        return out
+
+    def flush(self) -> Emissions:
+        """End every device's recording: the last windows (and what they cause) out."""
+        out = Emissions()
+        for device in self.engine.devices:
+            if device in self._quarantined:
+                continue
+            self._guarded(device, out, functools.partial(self.engine.flush, device))
+        return out
+
+    def _beats(self, batch: BeatBatch, now: float, out: Emissions) -> None:
+        device = batch.device
+        guarded = self.guard.check(batch, now=now)
+        for reason, n in guarded.dropped.items():
+            self._count(out, device, reason, n)
+        for segment in guarded.segments:
+            beats = segment.beats
+            since = self._quarantined.get(device)
+            if since is not None:
+                if beats.t_s[-1] < since:
+                    self._count(out, device, "quarantined", len(beats))
+                    continue
+                keep = beats.t_s >= since
+                self._count(out, device, "quarantined", int((~keep).sum()))
+                beats = _restart(beats, keep)
+                del self._quarantined[device]
+                self.engine.reset(device)
+                out.notices.append(Notice(device=device, kind=NoticeKind.RECOVERED))
+            elif segment.new and device in self.engine.devices:
+                out.notices.append(Notice(device=device, kind=NoticeKind.SEGMENT))
+                if not self._guarded(device, out, functools.partial(self.engine.flush, device)):
+                    continue
+            if self._guarded(device, out, functools.partial(self.engine.push, beats)):
+                out.beats.append(beats)
+                self.totals.beats += len(beats)
+
+    def _guarded(
+        self, device: str, out: Emissions, step: Callable[[], Sequence[WindowMetrics]]
+    ) -> bool:
+        """Run one engine step of ``device`` and the rules on its windows; quarantine on error."""
+        try:
+            windows = step()
+            self._evaluate(windows, out)
+        except Exception as exc:  # isolation: one device's failure must not reach the others
+            self._quarantine(device, exc, out)
+            return False
+        return True
+
+    def _evaluate(self, windows: Sequence[WindowMetrics], out: Emissions) -> None:
+        """The rules on ``windows`` (in order); triggers and outcomes into ``out``."""
+        totals = self.totals
+        for window in windows:
+            local = None if self._local_time is None else self._local_time(window.t_end_s)
+            step = self.evaluator.feed(window, local_time=local)
+            out.windows.append(window)
+            totals.windows += 1
+            totals.valid_windows += window.quality == "ok"
+            out.triggers += step.triggers
+            out.outcomes += step.outcomes
+            totals.triggers += len(step.triggers)
+            totals.outcomes += len(step.outcomes)
+
+    def _quarantine(self, device: str, exc: Exception, out: Emissions) -> None:
+        last = self.guard.last_beat_s().get(device, -math.inf)
+        self._quarantined[device] = last + QUARANTINE_S
+        self.totals.quarantines += 1
+        reason = f"{type(exc).__name__}: {exc}"
+        out.notices.append(Notice(device=device, kind=NoticeKind.QUARANTINED, reason=reason))
+
+    def _count(self, out: Emissions, device: str, reason: str, n: int) -> None:
+        if n <= 0:
+            return
+        per_device = self.totals.dropped.setdefault(device, {})
+        per_device[reason] = per_device.get(reason, 0) + n
+        out.notices.append(Notice(device=device, kind=NoticeKind.DROPPED, reason=reason, count=n))
+
+    # -- state across restarts -------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a restart needs (JSON-ready): last beat times and rule state."""
+        return {"last_beat_s": self.guard.last_beat_s(), "rules": self.evaluator.snapshot()}
+
+    def restore(self, state: Mapping[str, Any] | None, baselines: Mapping[str, Baseline]) -> None:
+        """Start from a `snapshot` and stored baselines (validated by the caller's store)."""
+        for device, baseline in baselines.items():
+            self.engine.set_baseline(device, baseline)
+        if state is None:
+            return
+        self.guard.restore(dict(state.get("last_beat_s", {})))
+        rules = state.get("rules")
+        if rules is not None:
+            self.evaluator.restore(rules)
+
+
+def _restart(beats: BeatBatch, keep: Any) -> BeatBatch:
+    """The kept beats of a recovering device; the first starts a new segment (a gap)."""
+    gap = beats.gap[keep].copy()
+    if gap.size:
+        gap[0] = True
+    return BeatBatch(device=beats.device, t_s=beats.t_s[keep], rr_ms=beats.rr_ms[keep], gap=gap)
