@@ -7,7 +7,8 @@ such case into data: a beat is dropped and counted under a `Reject` reason,
 and, where the drop leaves a hole, the next kept beat carries a gap flag.
 Checked in this order, each against the last beat kept for the device:
 
-- ``bad_time``: a non-finite beat time;
+- ``bad_time``: a beat time not finite, or beyond `MAX_TIME_S` either side of 0 (the
+  engine numbers windows by ``t_s / step_s`` in int64, which such times overflow);
 - ``rr_out_of_range``: RR not finite or outside the engine's clipping range
   (`RR_MIN_MS`-`RR_MAX_MS`); the hole becomes a gap;
 - ``future``: a beat more than `MAX_FUTURE_S` after ``now`` (the wall clock,
@@ -42,6 +43,9 @@ from hrv import RR_MAX_MS, RR_MIN_MS, BeatBatch
 
 MAX_JUMP_S = 600.0
 """A larger step between two beats of a device starts a new segment."""
+
+MAX_TIME_S = 1e12
+"""Beat times beyond this either side of 0 (about 31,700 years of seconds) are bad times."""
 
 MAX_FUTURE_S = 300.0
 """Beats later than ``now`` by more than this are dropped (a sender's clock far ahead)."""
@@ -130,6 +134,8 @@ class InputGuard:
             return True
         if not (np.isfinite(t).all() and np.isfinite(rr).all()):
             return False
+        if np.abs(t).max() > MAX_TIME_S:
+            return False
         if (rr < RR_MIN_MS).any() or (rr > RR_MAX_MS).any() or t[-1] > now + MAX_FUTURE_S:
             return False
         steps = np.diff(t, prepend=track.last_t)
@@ -148,7 +154,7 @@ class InputGuard:
         for i, (t, rr) in enumerate(zip(t_all, rr_all, strict=True)):
             reason: Reject | None = None
             step = t - track.last_t
-            if not math.isfinite(t):
+            if not abs(t) <= MAX_TIME_S:  # NaN too
                 reason = Reject.BAD_TIME
             elif not (math.isfinite(rr) and RR_MIN_MS <= rr <= RR_MAX_MS):
                 reason = Reject.RR_OUT_OF_RANGE

@@ -160,7 +160,8 @@ class Pipeline:
                 self._count(out, device, "quarantined", int((~keep).sum()))
                 beats = _restart(beats, keep)
                 del self._quarantined[device]
-                self.engine.reset(device)
+                if device in self.engine.devices:  # not if it failed before the engine saw it
+                    self.engine.reset(device)
                 out.notices.append(Notice(device=device, kind=NoticeKind.RECOVERED))
             elif segment.new and device in self.engine.devices:
                 out.notices.append(Notice(device=device, kind=NoticeKind.SEGMENT))
