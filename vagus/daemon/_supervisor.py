@@ -260,7 +260,10 @@ class Daemon:
                 log.warning("output %s did not finish closing in time", output.name)
             except Exception as exc:  # closing one output must not keep the others open
                 log.error("output %s failed while closing: %s", output.name, exc)
-        tasks = delivering + background
+        left = deadline - asyncio.get_running_loop().time()
+        if background and left > 0:  # outputs finishing their own last flush (e.g. InfluxDB)
+            await asyncio.wait(background, timeout=left)
+        tasks = [task for task in delivering + background if not task.done()]
         for task in tasks:
             task.cancel()
         if tasks:

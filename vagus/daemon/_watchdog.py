@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 STALL_S = 120.0
 """No inbox progress for this long while events wait: the pipeline is stuck."""
 
-STOP_DEADLINE_S = 10.0
+STOP_DEADLINE_S = 30.0
 """A shutdown still running this long after it began is stuck."""
 
 WATCHDOG_EXIT_CODE = 70
