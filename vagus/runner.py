@@ -36,6 +36,11 @@ def print_summary(console: Console, summary: Summary) -> None:
         )
     for outcome in summary.outcomes:
         console.print(f"  {outcome.device}: {outcome.exercise_id} -> {outcome.verdict}")
+    for device, reasons in summary.dropped.items():
+        text = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+        console.print(f"  [yellow]{device}: beats dropped: {text}[/]")
+    if summary.quarantines:
+        console.print(f"  [red]{summary.quarantines} device quarantine(s); see the log[/]")
     for name, failures in summary.output_failures.items():
         console.print(f"  [yellow]output {name} failed {failures} time(s); see the log[/]")
     for name, reason in summary.source_failures.items():

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import random
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from hrv import BeatBatch, WindowMetrics
+from ingest.backoff import backoff_delay
 from recommender import Outcome, Trigger
 from vagus.errors import UserError
 from vagus.events import DeviceStatus
@@ -142,14 +144,15 @@ def deliver_durable(output: Output, item: Emissions) -> None:
         output.outcome(outcome)
 
 
-async def run_feed(output: Output, feed: OutputFeed) -> None:
+async def run_feed(output: Output, feed: OutputFeed, rng: random.Random | None = None) -> None:
     """Deliver ``feed`` to ``output`` until the feed is closed and empty.
 
     A failed delivery is logged once per kind of error and then counted;
-    after ``RETRY_BASE_S`` (doubling to ``RETRY_CAP_S``) the next item is
+    after a jittered backoff from ``RETRY_BASE_S`` to ``RETRY_CAP_S`` the next item is
     tried, with the failed item's triggers and outcomes first. A `UserError`
     (the output refuses for good) switches the output off.
     """
+    rng = rng or random.Random()
     failing = 0
     while (item := await feed.get()) is not None:
         durable_only = not (item.beats or item.windows or item.statuses)
@@ -173,7 +176,7 @@ async def run_feed(output: Output, feed: OutputFeed) -> None:
             if not durable_only:
                 feed.counters.dropped_windows += len(item.windows)
                 feed.counters.dropped_beats += sum(len(b) for b in item.beats)
-            await asyncio.sleep(min(RETRY_BASE_S * 2**failing, RETRY_CAP_S))
+            await asyncio.sleep(backoff_delay(failing, rng, base_s=RETRY_BASE_S, cap_s=RETRY_CAP_S))
             failing += 1
             continue
         if failing:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hrv import Baseline, BeatBatch, StreamEngine, WindowMetrics
+from hrv import Baseline, BeatBatch, BoolArray, StreamEngine, WindowMetrics
 from recommender import Evaluator, Outcome, RecommenderConfig, Trigger
 from vagus.events import DeviceStatus, SourceEvent
 from vagus.pipeline._guard import InputGuard
@@ -229,7 +229,7 @@ class Pipeline:
             self.evaluator.restore(rules)
 
 
-def _restart(beats: BeatBatch, keep: Any) -> BeatBatch:
+def _restart(beats: BeatBatch, keep: BoolArray) -> BeatBatch:
     """The kept beats of a recovering device; the first starts a new segment (a gap)."""
     gap = beats.gap[keep].copy()
     if gap.size:
