@@ -38,6 +38,7 @@ from vagus.daemon import (
 from vagus.influx import InfluxWriter
 from vagus.mqtt import MqttPublisher, TriggerJournal
 from vagus.pipeline import Pipeline
+from vagus.private_files import private_dir
 from vagus.session import SessionWriter
 
 log = logging.getLogger(__name__)
@@ -172,5 +173,4 @@ def _clock(config: Config, start_t_s: float) -> Callable[[], float]:
 
 
 def _ensure(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+    return private_dir(directory)

@@ -13,20 +13,22 @@ the middle of an episode neither re-triggers nor re-reads redelivered beats.
 Floats are written with ``repr`` precision, so a save/load round trip gives
 the engine back the same bits. Writes go to a temporary file in the same
 folder, are flushed to disk, then renamed over the old file: a crash leaves
-either the old or the new file, never half of one.
+either the old or the new file, never half of one. The file is mode 0600, its
+directory 0700 when created here (see `vagus.private_files`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from hrv import Baseline
 from vagus.errors import UserError
+from vagus.private_files import private_dir, private_opener
 
 SCHEMA = 1
 
@@ -102,15 +104,15 @@ class BaselineStore:
         }
         if pipeline is not None:
             doc["pipeline"] = pipeline
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        private_dir(self.path.parent)
+        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}.tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
+            with open(tmp, "x", encoding="utf-8", opener=private_opener) as f:
                 json.dump(doc, f, indent=1)
                 f.write("\n")
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise

@@ -20,7 +20,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import platformdirs
 from pydantic import (
@@ -28,6 +28,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -294,11 +295,46 @@ class ConfigError(UserError):
         super().__init__("\n".join(f"{source}: {p}" for p in problems))
 
 
-_SECRET_KEYS = ("password", "token")
+def _secret_fields(*models: type[BaseModel]) -> frozenset[str]:
+    """Names of the fields typed `SecretStr` (alone or in a union) in ``models``."""
+    return frozenset(
+        name
+        for model in models
+        for name, field in model.model_fields.items()
+        if field.annotation is SecretStr or SecretStr in get_args(field.annotation)
+    )
+
+
+_SECRET_KEYS = _secret_fields(MqttSettings, InfluxSettings) | {"password", "token", "secret"}
+"""Keys whose values are never printed: the settings' `SecretStr` fields (``mqtt.password``,
+``influx.token``), plus the usual names of secrets in case a section grows one."""
+
+SECRET_SHOWN = "<secret>"
+"""What an error line shows in place of a secret value."""
+
+
+def _is_secret_key(key: object) -> bool:
+    name = str(key).lower()
+    return name in _SECRET_KEYS or name.endswith(("_secret", "_password", "_token"))
+
+
+def _redacted(value: object) -> object:
+    """``value`` with the value of every secret key, at any depth, replaced by `SECRET_SHOWN`."""
+    if isinstance(value, SecretStr):
+        return SECRET_SHOWN
+    if isinstance(value, Mapping):
+        return {k: SECRET_SHOWN if _is_secret_key(k) else _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def _describe(error: Mapping[str, Any]) -> str:
-    """One pydantic error as ``key = value: what is allowed``."""
+    """One pydantic error as ``key = value: what is allowed``; secrets are shown by key only.
+
+    The value of a secret key is `SECRET_SHOWN`; a section-level error quotes its section
+    with the value of each secret key (at any depth) replaced the same way.
+    """
     loc = [str(part) for part in error["loc"]]
     kind = error["type"]
     value = error["input"]
@@ -310,7 +346,8 @@ def _describe(error: Mapping[str, Any]) -> str:
         return f"{key}: unknown key"
     if kind == "missing":
         return f"{key}: missing"
-    shown = "<secret>" if any(k in key for k in _SECRET_KEYS) else repr(value)
+    secret = any(_is_secret_key(part) for part in key.split("."))
+    shown = SECRET_SHOWN if secret else repr(_redacted(value))
     return f"{key} = {shown}: {error['msg']}"
 
 

@@ -1,12 +1,16 @@
-"""deploy/docker-compose.yml and the Grafana provisioning refer to the same paths and names."""
+"""deploy/docker-compose.yml and the Grafana provisioning refer to the same paths and names;
+deploy/vagus.service runs the daemon sandboxed, writing only its state directory."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).parents[2]
@@ -84,3 +88,73 @@ def test_datasource_matches_influxdb_and_dashboards() -> None:
         board = json.loads(path.read_text())
         uids = {p["datasource"]["uid"] for p in board["panels"]}
         assert uids == {source["uid"]}, path.name
+
+
+UNIT = DEPLOY / "vagus.service"
+
+
+def unit_settings(path: Path, section: str) -> dict[str, list[str]]:
+    """A systemd unit's ``key=value`` lines of one section, every value of a repeated key."""
+    out: dict[str, list[str]] = {}
+    current = None
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            current = line.strip("[]")
+        elif current == section:
+            key, _, value = line.partition("=")
+            out.setdefault(key.strip(), []).append(value.strip())
+    return out
+
+
+def test_unit_is_hardened() -> None:
+    """Private umask, no privileges, read-only system and home, few address families, and
+    the usual kernel/cgroup/realtime/personality/W^X protections (BLE over D-Bus needs none)."""
+    service = unit_settings(UNIT, "Service")
+    expected = {
+        "UMask": "0077",
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "PrivateTmp": "yes",
+        "ProtectHome": "yes",
+        "PrivateDevices": "yes",
+        "ProtectKernelTunables": "yes",
+        "ProtectKernelModules": "yes",
+        "ProtectControlGroups": "yes",
+        "RestrictRealtime": "yes",
+        "RestrictSUIDSGID": "yes",
+        "LockPersonality": "yes",
+        "MemoryDenyWriteExecute": "yes",
+        "CapabilityBoundingSet": "",
+        "StateDirectoryMode": "0700",
+    }
+    assert {key: service.get(key, [None])[-1] for key in expected} == expected
+    families = service["RestrictAddressFamilies"][-1].split()
+    assert sorted(families) == ["AF_BLUETOOTH", "AF_INET", "AF_INET6", "AF_UNIX"]
+
+
+def test_unit_writes_only_where_vagus_keeps_state() -> None:
+    """The one writable path holds the working directory and ``XDG_STATE_HOME`` (so the state
+    dir, journal, baselines and InfluxDB spool), and it is not under /home (ProtectHome)."""
+    service = unit_settings(UNIT, "Service")
+    (writable,) = service["ReadWritePaths"]
+    state_home = dict(v.split("=", 1) for v in service["Environment"])["XDG_STATE_HOME"]
+    top = PurePosixPath(writable)
+    for path in (service["WorkingDirectory"][-1], state_home):
+        assert PurePosixPath(path) == top or top in PurePosixPath(path).parents, path
+    assert service["StateDirectory"] == [top.name]
+    assert top.parent == PurePosixPath("/var/lib")
+    assert not str(top).startswith(("/home", "/root", "/run/user"))
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
+def test_systemd_rates_the_unit_ok() -> None:
+    """``systemd-analyze security --offline`` rates the unit's exposure at most 2.0 ("OK")."""
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", "--threshold=20", str(UNIT)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-300:] + result.stderr[-300:]

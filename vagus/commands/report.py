@@ -9,6 +9,7 @@ from pathlib import Path
 from vagus import __version__
 from vagus.config import Config, load_config
 from vagus.errors import UserError
+from vagus.private_files import private_opener
 from vagus.report import render_report
 from vagus.session import DeviceSession, read_session, replay_file
 
@@ -70,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{source}: the session holds no devices")
     output: Path = args.output or Path(f"vagus-report-{name}.html")
     try:
-        output.write_text(render_report(sessions, title=name, version=__version__), "utf-8")
+        page = render_report(sessions, title=name, version=__version__)
+        with open(output, "w", encoding="utf-8", opener=private_opener) as file:  # health data
+            file.write(page)
     except OSError as exc:
         raise UserError(f"{output}: cannot write: {exc.strerror}") from exc
     print(f"{output}", flush=True)

@@ -11,6 +11,8 @@ Layout of the spool directory:
   limits), each group after a ``#`` comment with the status and the server's
   reason; fix and re-post them by hand (``curl --data-binary @deadletter.lp``).
 
+Every file is mode 0600 and the directory, when created here, 0700.
+
 A crash can leave a torn last line; opening the spool cuts it off. A crash
 between an acknowledged write and the cursor update resends that chunk on the
 next start, which is harmless: points carry their own timestamps and tags, so
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vagus.influx.errors import SpoolCorruptError, SpoolFullError
+from vagus.private_files import private_dir, private_opener
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ def _starts_line(data: bytes, offset: int) -> bool:
 
 
 def _append_synced(path: Path, data: bytes) -> None:
-    with path.open("ab") as file:
+    with open(path, "ab", opener=private_opener) as file:
         file.write(data)
         file.flush()
         os.fsync(file.fileno())
@@ -90,7 +93,7 @@ class Spool:
         self.warn_fraction = warn_fraction
         self.segment_bytes = segment_bytes
         self._warned = False
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
+        private_dir(directory)  # health data: owner only
         self._sizes = self._segment_sizes()
         self._segment, self._offset = self._read_cursor()
         for number in [n for n in self._sizes if n < self._segment]:
@@ -224,7 +227,7 @@ class Spool:
 
     def _write_cursor(self) -> None:
         tmp = self.directory / "cursor.tmp"
-        with tmp.open("w") as file:
+        with open(tmp, "w", encoding="utf-8", opener=private_opener) as file:
             file.write(f"{self._segment} {self._offset}\n")
             file.flush()
             os.fsync(file.fileno())
@@ -266,7 +269,7 @@ class Spool:
             log.warning(
                 "InfluxDB spool %s: cutting a torn line of %d bytes", path, len(data) - keep
             )
-            with path.open("r+b") as file:
+            with open(path, "r+b", opener=private_opener) as file:
                 file.truncate(keep)
                 os.fsync(file.fileno())
             self._sizes[tail] = keep

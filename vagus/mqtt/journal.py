@@ -8,7 +8,8 @@ a bad line before others raises `JournalCorruptError`) and
 rewritten with only the pending puts; it is compacted the same way whenever
 nothing is pending and it has grown past ``compact_lines``. Bounded: at
 ``max_pending`` undelivered messages `put` raises `TriggerQueueFullError`
-rather than drop anything. Single writer: one publisher per state dir.
+rather than drop anything. Single writer: one publisher per state dir. The file (and
+its rewrite's temporary file) is mode 0600, its directory 0700 if created here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vagus.mqtt.errors import JournalCorruptError, TriggerQueueFullError
+from vagus.private_files import private_dir, private_opener
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,7 +41,7 @@ class TriggerJournal:
         self._compact_lines = compact_lines
         self._pending: dict[str, JournalEntry] = {}
         self.torn_lines = 0
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         if path.exists():
             self._replay()
         self._rewrite()
@@ -97,7 +99,7 @@ class TriggerJournal:
     def _rewrite(self) -> None:
         """Atomically replace the file by the pending puts only."""
         tmp = self._path.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as out:
+        with open(tmp, "w", encoding="utf-8", opener=private_opener) as out:
             for e in self._pending.values():
                 out.write(
                     _line(
@@ -110,7 +112,7 @@ class TriggerJournal:
         self._lines = len(self._pending)
 
     def _append(self, record: dict[str, str]) -> None:
-        with self._path.open("a", encoding="utf-8") as out:
+        with open(self._path, "a", encoding="utf-8", opener=private_opener) as out:
             out.write(_line(record))
             out.flush()
             os.fsync(out.fileno())

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hrv import BoolArray, FloatArray
+from vagus.private_files import private_dir, private_opener
 from vagus.session._cells import parse_bool, parse_float, parse_int
 from vagus.session.errors import SessionFileError
 
@@ -23,7 +24,8 @@ class TableAppender:
 
     A new (or empty) file gets the header first; an existing file must carry
     the same header, so a daemon restarted on the same session directory
-    carries on where it stopped. ``truncate=True`` starts the file afresh.
+    carries on where it stopped. ``truncate=True`` starts the file afresh. The file is
+    mode 0600 (see `vagus.private_files`).
     """
 
     def __init__(self, path: Path, header: Sequence[str], *, truncate: bool = False) -> None:
@@ -35,11 +37,15 @@ class TableAppender:
                 raise SessionFileError(
                     path, 1, f"header {','.join(found)} differs from {','.join(self.header)}"
                 )
-            self._file: TextIO = path.open("a", newline="", encoding="utf-8")
+            self._file: TextIO = open(  # noqa: SIM115 (closed by `close`)
+                path, "a", newline="", encoding="utf-8", opener=private_opener
+            )
             self._writer = csv.writer(self._file, lineterminator="\n")
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("w", newline="", encoding="utf-8")
+            private_dir(path.parent)
+            self._file = open(  # noqa: SIM115 (closed by `close`)
+                path, "w", newline="", encoding="utf-8", opener=private_opener
+            )
             self._writer = csv.writer(self._file, lineterminator="\n")
             self._writer.writerow(self.header)
             self._file.flush()

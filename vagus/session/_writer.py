@@ -10,6 +10,7 @@ from types import TracebackType
 
 from hrv import BeatBatch, WindowMetrics
 from recommender import Outcome, Trigger
+from vagus.private_files import private_dir
 from vagus.session._beats_table import BEATS_HEADER, beat_rows
 from vagus.session._csv_io import TableAppender
 from vagus.session._metrics_table import METRICS
@@ -32,6 +33,8 @@ class SessionWriter:
     with ``truncate=True`` (replay) it is started afresh. Use it as a context
     manager or call `close`.
 
+    The files are mode 0600, the directory (when created here) 0700.
+
     A directory or file that cannot be used (a file where the directory
     should be, no permission, an existing table that is not CSV text) raises
     `SessionFileError` naming it, and leaves no file open.
@@ -43,7 +46,7 @@ class SessionWriter:
             raise SessionFileError(directory, None, "exists and is not a directory")
         with ExitStack() as opened:
             try:
-                directory.mkdir(parents=True, exist_ok=True)
+                private_dir(directory)
             except OSError as exc:
                 raise _write_error(exc, directory) from exc
             self._beats, self._metrics, self._triggers, self._outcomes = (
