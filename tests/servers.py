@@ -124,16 +124,29 @@ class Server:
 
 @dataclass
 class Mosquitto(Server):
-    """Mosquitto with a plain anonymous listener and a TLS + password listener."""
+    """Mosquitto with a plain anonymous listener, a TLS + password listener, and a TLS
+    listener that requires a client certificate from the test CA (``cert_port``).
+
+    ``options`` are further global ``mosquitto.conf`` lines (e.g. a test's own
+    ``max_queued_messages``). On ``cert_port`` the certificate's CN is the user name
+    (``use_identity_as_username``); ``client_cert``/``client_key`` hold one for the CN
+    ``cert_username``, issued by the same throw-away CA.
+    """
 
     tls_port: int = field(default_factory=free_port)
     username: str = "vagus"
     password: str = "correct horse battery staple"
+    options: tuple[str, ...] = ()
     ca_file: Path = field(init=False)
+    cert_port: int = field(default_factory=free_port)
+    cert_username: str = "vagus-cert"
+    client_cert: Path = field(init=False)
+    client_key: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.ca_file = self.workdir / "ca.crt"
         make_test_pki(self.workdir)
+        self.client_cert, self.client_key = make_client_cert(self.workdir, self.cert_username)
         passwd = self.workdir / "passwd"
         passwd.touch(mode=0o600)
         subprocess.run(
@@ -146,11 +159,19 @@ class Mosquitto(Server):
             "persistence false",
             "log_dest stdout",
             *(["user root"] if os.geteuid() == 0 else []),
+            *self.options,
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
             f"listener {self.tls_port} 127.0.0.1",
             "allow_anonymous false",
             f"password_file {passwd}",
+            f"cafile {self.ca_file}",
+            f"certfile {self.workdir / 'server.crt'}",
+            f"keyfile {self.workdir / 'server.key'}",
+            f"listener {self.cert_port} 127.0.0.1",
+            "allow_anonymous false",
+            "require_certificate true",
+            "use_identity_as_username true",
             f"cafile {self.ca_file}",
             f"certfile {self.workdir / 'server.crt'}",
             f"keyfile {self.workdir / 'server.key'}",
@@ -161,7 +182,7 @@ class Mosquitto(Server):
         return [self.binary, "-c", str(self.workdir / "mosquitto.conf")]
 
     def ready(self) -> bool:
-        return tcp_open(self.port) and tcp_open(self.tls_port)
+        return tcp_open(self.port) and tcp_open(self.tls_port) and tcp_open(self.cert_port)
 
 
 def make_test_pki(workdir: Path) -> None:
@@ -216,6 +237,48 @@ def make_test_pki(workdir: Path) -> None:
         "-out",
         "server.crt",
     )
+
+
+def make_client_cert(workdir: Path, common_name: str) -> tuple[Path, Path]:
+    """A client certificate (and its key) for ``common_name``, issued by `make_test_pki`'s CA
+    in ``workdir``; returns the paths of the certificate and the key."""
+    openssl = require_binary("openssl")
+    cert, key, csr = (workdir / f"client-{common_name}.{ext}" for ext in ("crt", "key", "csr"))
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], check=True, capture_output=True, cwd=workdir)
+
+    run(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        f"/CN={common_name}",
+        "-keyout",
+        str(key),
+        "-out",
+        str(csr),
+    )
+    (workdir / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        str(csr),
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "client.ext",
+        "-out",
+        str(cert),
+    )
+    return cert, key
 
 
 @dataclass

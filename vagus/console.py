@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import math
 from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from hrv import BeatBatch, WindowMetrics
-from recommender import Outcome, Trigger
+from recommender import FeedbackResult, Outcome, Trigger
 from vagus.events import DeviceStatus
 
 
@@ -100,6 +102,7 @@ class ConsoleOutput:
         self._plain_every = plain_every
         self._counts: dict[str, int] = {}
         self._live: Live | None = None
+        self._closed = asyncio.Event()
 
     def _view(self, device: str) -> DeviceView:
         view = self.views.get(device)
@@ -133,6 +136,12 @@ class ConsoleOutput:
     def outcome(self, outcome: Outcome) -> None:
         self.console.print(f"{outcome.device}: outcome of {outcome.exercise_id}: {outcome.verdict}")
 
+    def feedback(self, result: FeedbackResult) -> None:
+        """One line per answer: what was said and whether it was taken."""
+        moved = ", ".join(f"{k} {v:.2f}" for k, v in sorted(result.changes.items()))
+        line = f"{result.device}: feedback {result.verdict} on {result.trigger_id[:8]}: "
+        self.console.print(escape(line + str(result.status) + (f" ({moved})" if moved else "")))
+
     def status(self, status: DeviceStatus) -> None:
         view = self._view(status.device)
         view.connection = status.link
@@ -142,18 +151,22 @@ class ConsoleOutput:
             self.console.print(f"{status.device}: {status.note}")
 
     async def run(self) -> None:
-        """Redraw the live table once a second on a terminal; nothing to do elsewhere."""
+        """Redraw the live table once a second on a terminal until `close`; nothing to do
+        elsewhere."""
         if not self.console.is_terminal:
             return
         with Live(console=self.console, auto_refresh=False) as live:
             self._live = live
             try:
-                while True:
+                while not self._closed.is_set():
                     live.update(render(list(self.views.values()), title=self.title), refresh=True)
-                    await asyncio.sleep(1.0)
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1.0):
+                            await self._closed.wait()
             finally:
                 live.update(render(list(self.views.values()), title=self.title), refresh=True)
                 self._live = None
 
     async def close(self) -> None:
-        """Nothing buffered."""
+        """Nothing buffered: end the redrawing (the last table stays on screen)."""
+        self._closed.set()

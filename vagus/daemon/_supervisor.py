@@ -34,7 +34,7 @@ from typing import Any
 from hrv import Baseline
 from recommender import Outcome, Trigger
 from vagus.baseline_store import BaselineStore
-from vagus.daemon._feed import FeedCounters, Output, OutputFeed, run_feed
+from vagus.daemon._feed import FeedCounters, Output, OutputFeed, count_failure, run_feed
 from vagus.daemon._notices import NoticeLog
 from vagus.daemon._sources import Inbox
 from vagus.daemon._watchdog import Watchdog
@@ -259,7 +259,9 @@ class Daemon:
             except TimeoutError:
                 log.warning("output %s did not finish closing in time", output.name)
             except Exception as exc:  # closing one output must not keep the others open
-                log.error("output %s failed while closing: %s", output.name, exc)
+                # Often the failure its deliveries already logged (a full disk): log once.
+                if count_failure(self.feeds[output.name].counters, exc):
+                    log.error("output %s failed while closing: %s", output.name, exc)
         left = deadline - asyncio.get_running_loop().time()
         if background and left > 0:  # outputs finishing their own last flush (e.g. InfluxDB)
             await asyncio.wait(background, timeout=left)
