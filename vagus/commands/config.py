@@ -29,5 +29,9 @@ def run(args: argparse.Namespace) -> int:
         print(example_text(), end="")
         return 0
     config = load_config(args.file)
-    print(f"{args.file}: ok ({len(config.recommender.rules)} rules, state in {config.state_dir})")
+    pseudonyms = "on" if config.privacy.pseudonymise else "off"
+    print(
+        f"{args.file}: ok ({len(config.recommender.rules)} rules, state in {config.state_dir}, "
+        f"pseudonymised device ids: {pseudonyms})"
+    )
     return 0

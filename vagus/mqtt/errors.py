@@ -67,3 +67,19 @@ class JournalCorruptError(MqttOutputError, UserError):
             f"MQTT trigger journal {path}:{line}: not a journal record; move the file "
             f"away to start with an empty queue (its undelivered triggers are then not sent)"
         )
+
+
+class BrokerTlsError(MqttOutputError, UserError):
+    """The TLS connection to the broker failed for a reason no retry fixes: its certificate
+    is not trusted, or it requires (or refused) our client certificate; not retried.
+
+    ``reason`` is OpenSSL's reason code (e.g. ``TLSV13_ALERT_CERTIFICATE_REQUIRED``).
+    """
+
+    def __init__(self, *, host: str, port: int, reason: str, problem: str, hint: str) -> None:
+        self.host = host
+        self.port = port
+        self.reason = reason
+        self.problem = problem
+        self.hint = hint
+        super().__init__(f"MQTT broker {host}:{port}: TLS failed: {problem} ({reason}); {hint}")

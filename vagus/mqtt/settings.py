@@ -1,6 +1,14 @@
 """Broker settings (`MqttSettings`): validated once; secrets from the environment or a file.
 
 The password is a `pydantic.SecretStr`: repr, str and logs show ``**********``.
+
+A password login without TLS (``username`` and a password source, neither
+``tls`` nor a certificate) is refused: the password would cross the network
+in clear text, readable by anyone on the path. ``allow_insecure_login = true``
+accepts it, and the daemon then says so once at start. Loopback hosts are not
+exempt: ``localhost`` may be a port forward (socat, a container's published
+port) to another machine, and a broker on the same host is as easy to give a
+TLS listener, or no password at all.
 """
 
 from __future__ import annotations
@@ -12,7 +20,10 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from vagus.errors import config_key_problem
 from vagus.mqtt.errors import SecretUnavailableError
+
+_PASSWORD_KEYS = ("password", "password_env", "password_file")
 
 TopicPrefix = Annotated[
     str, Field(pattern=r"^[A-Za-z0-9_.:-]+(/[A-Za-z0-9_.:-]+)*$", max_length=128)
@@ -35,6 +46,9 @@ class MqttSettings(BaseModel):
     ca_file: Path | None = None
     client_cert: Path | None = None
     client_key: Path | None = None
+    allow_insecure_login: bool = Field(
+        default=False, description="accept a password login without TLS (sent in clear text)"
+    )
     keepalive_s: int = Field(default=60, ge=5, le=3600)
     ack_timeout_s: float = Field(
         default=10.0, gt=0, le=600, description="wait for CONNACK/PUBACK before reconnecting"
@@ -51,7 +65,7 @@ class MqttSettings(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        sources = [k for k in ("password", "password_env", "password_file") if getattr(self, k)]
+        sources = [k for k in _PASSWORD_KEYS if getattr(self, k)]
         if len(sources) > 1:
             raise ValueError(
                 f"give at most one of password, password_env, password_file ({sources})"
@@ -62,7 +76,23 @@ class MqttSettings(BaseModel):
             raise ValueError("client_key needs client_cert")
         if self.backoff_cap_s < self.backoff_base_s:
             raise ValueError("backoff_cap_s must be >= backoff_base_s")
+        if sources and not self.uses_tls and not self.allow_insecure_login:
+            (key,) = sources
+            value = getattr(self, key)
+            raise config_key_problem(
+                key,
+                str(value) if isinstance(value, Path) else value,
+                f"a password login to {self.host}:{self.port} without TLS sends the password "
+                "in clear text; set tls = true (with ca_file for a private CA), or "
+                "allow_insecure_login = true to accept that",
+            )
         return self
+
+    @property
+    def insecure_login(self) -> bool:
+        """True when a password is sent without TLS (only possible with
+        ``allow_insecure_login``)."""
+        return not self.uses_tls and any(getattr(self, k) for k in _PASSWORD_KEYS)
 
     @property
     def uses_tls(self) -> bool:
