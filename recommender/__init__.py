@@ -9,8 +9,16 @@ To survive a restart, save `Evaluator.snapshot()` (JSON-ready: it passes
 ``json.dumps(..., allow_nan=False)``) and hand it to `Evaluator.restore` on a
 fresh evaluator: cooldowns, device gaps, open holds and pending outcomes carry
 on where they were. A snapshot that does not parse raises `RuleStateError`.
+
+Besides the level conditions a rule may accumulate sustained evidence
+(`Evidence`, a one-sided CUSUM) and wait out physical activity
+(`ActivitySettings`). `Evaluator.feedback(device, Feedback)` takes the
+person's answer to a trigger and returns a `FeedbackResult`;
+`Evaluator.explain(device)` says what the person's thresholds and exercise
+ranking are and which feedback moved them.
 """
 
+from recommender._activity import ActivitySettings, ActivityState
 from recommender._conditions import Condition, ConditionSyntaxError, Op, parse_condition
 from recommender._errors import (
     LocalTimeRequiredError,
@@ -19,6 +27,7 @@ from recommender._errors import (
     RuleStateError,
 )
 from recommender._evaluator import Evaluator
+from recommender._evidence import CusumState, Evidence, cusum_step
 from recommender._exercises import (
     BOX,
     EXERCISE_IDS,
@@ -29,6 +38,15 @@ from recommender._exercises import (
     PhaseKind,
     catalog,
     resonance,
+)
+from recommender._learning import (
+    Feedback,
+    FeedbackResult,
+    FeedbackStatus,
+    FeedbackVerdict,
+    LearningSettings,
+    posterior,
+    thompson_rank,
 )
 from recommender._levels import StressLevel, stress_level
 from recommender._outcomes import choose_exercise, exercise_score, judge, rank_exercises
@@ -51,11 +69,20 @@ __all__ = [
     "FOUR_SEVEN_EIGHT",
     "PHYSIOLOGICAL_SIGH",
     "TRANSITIONS",
+    "ActivitySettings",
+    "ActivityState",
     "Condition",
     "ConditionSyntaxError",
+    "CusumState",
     "Evaluator",
     "Event",
+    "Evidence",
     "Exercise",
+    "Feedback",
+    "FeedbackResult",
+    "FeedbackStatus",
+    "FeedbackVerdict",
+    "LearningSettings",
     "LocalTimeRequiredError",
     "Op",
     "Outcome",
@@ -77,6 +104,7 @@ __all__ = [
     "Verdict",
     "catalog",
     "choose_exercise",
+    "cusum_step",
     "default_config",
     "exercise_score",
     "judge",
@@ -84,8 +112,10 @@ __all__ = [
     "next_state",
     "parse_condition",
     "parse_config",
+    "posterior",
     "rank_exercises",
     "resonance",
     "stress_level",
+    "thompson_rank",
     "trigger_id",
 ]

@@ -23,6 +23,7 @@ mid-episode neither fires again nor loses the outcome it was measuring.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import deque
@@ -30,14 +31,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from hrv import Quality, WindowMetrics
+from recommender._activity import ActivityState, observe
+from recommender._conditions import Condition, Op
 from recommender._errors import LocalTimeRequiredError
+from recommender._evidence import Evidence, cusum_step, reset
 from recommender._exercises import Exercise, catalog
+from recommender._learning import (
+    Feedback,
+    FeedbackResult,
+    FeedbackStatus,
+    FeedbackVerdict,
+    decayed,
+    draw_rng,
+    posterior,
+    thompson_rank,
+)
 from recommender._outcomes import choose_exercise, judge
 from recommender._records import Outcome, Step, Transition, Trigger, Verdict, trigger_id
 from recommender._rules import RecommenderConfig, Rule
 from recommender._snapshot import dump, load
 from recommender._states import FIRING_EVENTS, Event, RuleState, next_state
-from recommender._tracks import DeviceTrack, Pending, RuleTrack, new_device
+from recommender._tracks import DeviceTrack, FeedbackEntry, Issued, Pending, RuleTrack, new_device
 
 _HOUR_S = 3600.0
 
@@ -49,6 +63,9 @@ class Evaluator:
         self._config = config
         self._exercises: dict[str, Exercise] = catalog(config.resonance_rate_bpm)
         self._devices: dict[str, DeviceTrack] = {}
+        # Which paths made each rule due in the window being classified (level, evidence).
+        self._paths: dict[str, tuple[bool, bool]] = {}
+        self._orphan_feedback = 0
 
     @property
     def config(self) -> RecommenderConfig:
@@ -95,6 +112,10 @@ class Evaluator:
         gap_s = t_s - track.last_valid_s  # NaN before the first valid window
         if valid:
             self._remember(track, window)
+            observe(track.activity, window, self._config.activity)
+            for rule in self._config.rules:
+                if rule.evidence is not None:
+                    self._accumulate(track, rule, track.rules[rule.name], window)
         outcomes = self._settle_outcomes(track, window, valid)
         triggers: list[Trigger] = []
         transitions: list[Transition] = []
@@ -126,6 +147,8 @@ class Evaluator:
         track.state = next_state(old, event)
         if event is Event.EXIT:
             track.exit_start_s = math.nan
+            if old is RuleState.FIRED:  # the episode is over: evidence starts afresh
+                track.cusum = reset(track.cusum)
         if track.state is RuleState.IDLE:
             track.hold_windows = 0
             track.hold_start_s = math.nan
@@ -164,20 +187,26 @@ class Evaluator:
     ) -> tuple[Event, str]:
         """The window's verdict for ``rule`` in its current state; counts the hold."""
         t_s = window.t_end_s
+        self._paths.pop(rule.name, None)
         if window.quality is not Quality.OK:
             return Event.INVALID, ""
-        if any(c.holds(window) for c in rule.exit):
+        evidence_due = self._evidence_due(rule, track, window)
+        if not evidence_due and any(c.holds(window) for c in rule.exit):
             if math.isnan(track.exit_start_s):
                 track.exit_start_s = t_s
             if t_s - track.exit_start_s >= rule.exit_hold_s:
                 return Event.EXIT, ""
             return Event.BAND, ""
         track.exit_start_s = math.nan
-        if not all(c.holds(window) for c in rule.enter):
+        level = all(c.holds(window) for c in self._enter(rule, track, t_s))
+        if not (level or evidence_due):
             return Event.BAND, ""
         vetoes = [c for c in rule.unless if c.holds(window)]
         if vetoes:
             return Event.BAND, f"unless {vetoes[0]}"
+        activity = device.activity.state
+        if rule.veto_activity and activity is not ActivityState.REST:
+            return Event.BAND, f"activity: {activity}"
         state = track.state
         if state is RuleState.COOLDOWN:
             return Event.ENTER, ""
@@ -190,7 +219,9 @@ class Evaluator:
                 track.hold_windows = 0
             track.hold_windows += 1
             held_s = t_s - track.hold_start_s
-            due = held_s >= rule.hold_s and track.hold_windows >= rule.hold_windows
+            level_due = level and held_s >= rule.hold_s and track.hold_windows >= rule.hold_windows
+            due = level_due or evidence_due
+            self._paths[rule.name] = (level_due, evidence_due)
         if not due:
             return Event.ENTER, ""
         blocked = self._suppression(device, rule, track, t_s, local_time)
@@ -208,6 +239,8 @@ class Evaluator:
         quiet = self._config.quiet_hours
         if quiet is not None and local_time is not None and quiet.contains(local_time):
             return f"quiet hours {quiet.start}-{quiet.end}"
+        if t_s < device.snooze_until_s:
+            return f"snoozed until {device.snooze_until_s:.0f}"
         while track.fires_s and track.fires_s[0] <= t_s - _HOUR_S:
             track.fires_s.popleft()
         if len(track.fires_s) >= rule.max_per_hour:
@@ -221,7 +254,7 @@ class Evaluator:
     ) -> Trigger:
         t_s = window.t_end_s
         history = {k: tuple(v) for k, v in device.history.items()}
-        exercise_id, factor = choose_exercise(rule.exercises, history, track.escalation)
+        exercise_id, factor = self._choose(window.device, rule, track, history, t_s)
         exercise = self._exercises[exercise_id].lengthened(factor)
         reason = {c.term: c.value(window) for c in rule.enter}
         reason |= {
@@ -230,6 +263,10 @@ class Evaluator:
             "ln_rmssd": window.ln_rmssd,
             "held_s": t_s - track.hold_start_s if not math.isnan(track.hold_start_s) else 0.0,
         }
+        level_due, evidence_due = self._paths.pop(rule.name, (True, False))
+        if rule.evidence is not None:
+            reason["evidence_z_min"] = track.cusum.s_z_min
+            track.cusum = reset(track.cusum)
         severity = rule.severity.raised() if track.escalation > 0 else rule.severity
         trigger = Trigger(
             id=trigger_id(window.device, rule.name, t_s),
@@ -244,6 +281,18 @@ class Evaluator:
         track.last_fire_s = t_s
         track.fires_s.append(t_s)
         device.last_fire_s = t_s
+        device.issued.append(
+            Issued(
+                trigger_id=trigger.id,
+                t_s=t_s,
+                rule=rule.name,
+                exercise_id=exercise_id,
+                level=level_due,
+                evidence=evidence_due,
+            )
+        )
+        while len(device.issued) > self._config.learning.remember_triggers:
+            device.issued.popleft()
         before = [
             (ln, hr) for t, ln, hr in device.recent if t >= t_s - self._config.outcome.before_s
         ]
@@ -330,6 +379,227 @@ class Evaluator:
         track = device.rules.get(outcome.rule)
         if track is not None:
             track.escalation = 0 if outcome.verdict is Verdict.IMPROVED else track.escalation + 1
+
+    # -- sustained evidence and personal thresholds ------------------------------
+
+    def _accumulate(
+        self, device: DeviceTrack, rule: Rule, track: RuleTrack, window: WindowMetrics
+    ) -> None:
+        """One valid window into the rule's CUSUM (held at 0 while activity vetoes it)."""
+        evidence = rule.evidence
+        assert evidence is not None
+        k, _ = self._evidence_limits(evidence, track, window.t_end_s)
+        track.cusum = cusum_step(
+            track.cusum, evidence.statistic(window), window.t_end_s, evidence, k=k
+        )
+        if rule.veto_activity and device.activity.state is ActivityState.ACTIVE:
+            track.cusum = reset(track.cusum)
+
+    def _evidence_limits(
+        self, evidence: Evidence, track: RuleTrack, t_s: float
+    ) -> tuple[float, float]:
+        """The person's k and h now: the rule's, grown by the decayed false-alarm raise."""
+        factor = (
+            1.0 + self._raise(track.raise_evidence, t_s) * self._config.learning.evidence_max_rel
+        )
+        return evidence.k * factor, evidence.h * factor
+
+    def _evidence_due(self, rule: Rule, track: RuleTrack, window: WindowMetrics) -> bool:
+        evidence = rule.evidence
+        if evidence is None:
+            return False
+        _, h = self._evidence_limits(evidence, track, window.t_end_s)
+        return track.cusum.s_z_min >= h and all(c.holds(window) for c in evidence.when)
+
+    def _raise(self, value_since: tuple[float, float], t_s: float) -> float:
+        value, since_s = value_since
+        return decayed(value, since_s, t_s, self._config.learning.half_life_days)
+
+    def _enter(self, rule: Rule, track: RuleTrack, t_s: float) -> tuple[Condition, ...]:
+        """The rule's enter conditions with the person's raise applied (moved away from firing)."""
+        r = self._raise(track.raise_level, t_s)
+        if r <= 0.0:
+            return rule.enter
+        rel = r * self._config.learning.level_max_rel
+        return tuple(_shifted(c, rel) for c in rule.enter)
+
+    def _choose(
+        self,
+        device: str,
+        rule: Rule,
+        track: RuleTrack,
+        history: Mapping[str, Sequence[float]],
+        t_s: float,
+    ) -> tuple[str, float]:
+        """Exercise and duration factor: Thompson draw at a first try with some history, else
+        the deterministic ladder (cold start: the rule's order; escalation: next by mean)."""
+        learning = self._config.learning
+        tried = any(history.get(e) for e in rule.exercises)
+        if self._config.outcome.policy == "greedy" or track.escalation > 0 or not tried:
+            return choose_exercise(rule.exercises, history, track.escalation)
+        ranked = thompson_rank(
+            rule.exercises, history, draw_rng(learning.seed, device, t_s), learning
+        )
+        return ranked[0], 1.0
+
+    # -- feedback and explanations -----------------------------------------------
+
+    def feedback(self, device: str, fb: Feedback) -> FeedbackResult:
+        """Apply the person's answer to one of ``device``'s triggers (see `recommender._learning`).
+
+        An id that is not a remembered trigger of ``device`` is refused with
+        status ``unknown_trigger``, a second answer to the same trigger with
+        ``duplicate``; both are counted (`feedback_counts`), never raised.
+        """
+        track = self._devices.get(device)
+        issued = (
+            None
+            if track is None
+            else next((i for i in reversed(track.issued) if i.trigger_id == fb.trigger_id), None)
+        )
+        if track is None or issued is None:
+            if track is not None:
+                _count(track, FeedbackStatus.UNKNOWN_TRIGGER)
+            else:
+                self._orphan_feedback += 1
+            return _result(device, fb, FeedbackStatus.UNKNOWN_TRIGGER, {})
+        if issued.answer:
+            _count(track, FeedbackStatus.DUPLICATE)
+            return _result(device, fb, FeedbackStatus.DUPLICATE, {})
+        issued.answer = fb.verdict.value
+        changes = self._apply_feedback(track, issued, fb)
+        _count(track, FeedbackStatus.APPLIED)
+        track.feedback.append(
+            FeedbackEntry(
+                t_s=fb.t_s, trigger_id=fb.trigger_id, rule=issued.rule, verdict=fb.verdict.value
+            )
+        )
+        while len(track.feedback) > self._config.learning.remember_triggers:
+            track.feedback.popleft()
+        return _result(device, fb, FeedbackStatus.APPLIED, changes)
+
+    def _apply_feedback(
+        self, device: DeviceTrack, issued: Issued, fb: Feedback
+    ) -> dict[str, float]:
+        learning = self._config.learning
+        changes: dict[str, float] = {}
+        rule = device.rules.get(issued.rule)
+        if fb.verdict is FeedbackVerdict.NOT_NOW:
+            device.snooze_until_s = max(device.snooze_until_s, fb.t_s + learning.snooze_s)
+            changes["snooze_until_s"] = device.snooze_until_s
+        elif fb.verdict in (FeedbackVerdict.FALSE_ALARM, FeedbackVerdict.HELPFUL) and rule:
+            step = learning.false_alarm_step
+            if fb.verdict is FeedbackVerdict.HELPFUL:
+                step = -step
+            paths = [("level", issued.level), ("evidence", issued.evidence)]
+            for name, fired in paths:
+                if not fired:
+                    continue
+                attr = f"raise_{name}"
+                now = self._raise(getattr(rule, attr), fb.t_s)
+                new = min(max(now + step, 0.0), 1.0)
+                setattr(rule, attr, (new, fb.t_s))
+                changes[f"{issued.rule}.{name}"] = new
+        if fb.verdict is FeedbackVerdict.HELPFUL:
+            deltas = device.history.setdefault(
+                issued.exercise_id, deque(maxlen=self._config.outcome.history)
+            )
+            deltas.append(learning.helpful_delta)
+            changes[f"exercise:{issued.exercise_id}"] = posterior(tuple(deltas), learning)[0]
+        return changes
+
+    def last_trigger_id(self, device: str) -> str | None:
+        """The id of ``device``'s newest remembered trigger (None before any): what feedback
+        without a trigger id answers."""
+        track = self._devices.get(device)
+        return track.issued[-1].trigger_id if track is not None and track.issued else None
+
+    def feedback_counts(self, device: str) -> dict[str, int]:
+        """Feedback per `FeedbackStatus` value for ``device`` (refused ones included)."""
+        track = self._devices.get(device)
+        return {} if track is None else dict(track.feedback_counts)
+
+    @property
+    def orphan_feedback(self) -> int:
+        """Feedback for devices this evaluator never saw (refused, not persisted)."""
+        return self._orphan_feedback
+
+    def explain(self, device: str, *, t_s: float | None = None) -> dict[str, Any]:
+        """The person's current thresholds, exercise ranking and the feedback that moved them.
+
+        JSON-ready. ``t_s`` (default: the device's last valid window) is when
+        the decaying raises are evaluated.
+        """
+        track = self._devices.get(device)
+        if track is None:
+            return {"device": device, "known": False}
+        now = track.last_valid_s if t_s is None else t_s
+        now = 0.0 if math.isnan(now) else now
+        learning = self._config.learning
+        rules: dict[str, Any] = {}
+        for rule in self._config.rules:
+            rt = track.rules[rule.name]
+            entry: dict[str, Any] = {
+                "state": rt.state.value,
+                "raise_level": self._raise(rt.raise_level, now),
+                "enter": [str(c) for c in self._enter(rule, rt, now)],
+            }
+            if rule.evidence is not None:
+                k, h = self._evidence_limits(rule.evidence, rt, now)
+                entry |= {
+                    "raise_evidence": self._raise(rt.raise_evidence, now),
+                    "evidence": {
+                        "k": k,
+                        "h_z_min": h,
+                        "s_z_min": rt.cusum.s_z_min,
+                        "reference": rt.cusum.reference,
+                        "weights": dict(rule.evidence.weights),
+                    },
+                }
+            ranking = []
+            for exercise in rule.exercises:
+                obs = tuple(track.history.get(exercise, ()))
+                mean, sd = posterior(obs, learning)
+                ranking.append((mean, sd, len(obs), exercise))
+            ranking.sort(key=lambda e: -e[0])
+            entry["exercises"] = [
+                {"exercise": ex, "mean_delta_ln_rmssd": m, "sd": sd, "n": n}
+                for m, sd, n, ex in ranking
+            ]
+            rules[rule.name] = entry
+        return {
+            "device": device,
+            "known": True,
+            "t_s": now,
+            "half_life_days": learning.half_life_days,
+            "activity": track.activity.state.value,
+            "snooze_until_s": track.snooze_until_s if track.snooze_until_s > now else None,
+            "rules": rules,
+            "feedback": [
+                {"t_s": f.t_s, "trigger_id": f.trigger_id, "rule": f.rule, "verdict": f.verdict}
+                for f in track.feedback
+            ],
+            "feedback_counts": dict(track.feedback_counts),
+        }
+
+
+def _shifted(condition: Condition, rel: float) -> Condition:
+    """``condition`` with its threshold moved by ``rel`` of its size away from holding."""
+    step = rel * abs(condition.threshold)
+    up = condition.op in (Op.GE, Op.GT)
+    return dataclasses.replace(condition, threshold=condition.threshold + (step if up else -step))
+
+
+def _count(track: DeviceTrack, status: FeedbackStatus) -> None:
+    track.feedback_counts[status.value] = track.feedback_counts.get(status.value, 0) + 1
+
+
+def _result(
+    device: str, fb: Feedback, status: FeedbackStatus, changes: Mapping[str, float]
+) -> FeedbackResult:
+    return FeedbackResult(
+        device=device, trigger_id=fb.trigger_id, verdict=fb.verdict, status=status, changes=changes
+    )
 
 
 def _mean(values: Sequence[float]) -> float:

@@ -7,13 +7,16 @@ import enum
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from recommender._activity import ActivitySettings
 from recommender._conditions import Condition, ConditionSyntaxError, parse_condition
 from recommender._errors import RuleConfigError
+from recommender._evidence import Evidence
 from recommender._exercises import EXERCISE_IDS, RESONANCE_MAX_BPM, RESONANCE_MIN_BPM
+from recommender._learning import LearningSettings
 
 
 class Severity(enum.StrEnum):
@@ -61,6 +64,13 @@ class Rule(BaseModel):
     default) fires again, escalated, while an episode goes on that long.
     ``exercises`` is the ladder escalation walks and outcome history
     reorders (see `recommender.rank_exercises`).
+
+    ``evidence`` (optional, ``[rules.evidence]``) adds a second way in: a
+    one-sided CUSUM of the person's deviation from their baseline
+    (`recommender.Evidence`) that fires the rule once it reaches its decision
+    interval, even when the level conditions never hold. ``veto_activity``
+    holds the rule while the activity detector (`recommender.ActivitySettings`)
+    sees physical activity, or a heart-rate rise it cannot yet tell apart.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -77,6 +87,8 @@ class Rule(BaseModel):
     max_per_hour: int = Field(default=2, ge=1, le=60)
     exercises: tuple[ExerciseId, ...] = Field(default=("resonance",), min_length=1)
     severity: Severity = Severity.MODERATE
+    evidence: Evidence | None = None
+    veto_activity: bool = False
 
 
 class QuietHours(BaseModel):
@@ -103,6 +115,7 @@ class OutcomeSettings(BaseModel):
     after_s: float = Field(default=300.0, gt=0, le=3600)
     min_windows: int = Field(default=3, ge=1)
     history: int = Field(default=5, ge=1, le=100)
+    policy: Literal["thompson", "greedy"] = "thompson"
 
 
 class RecommenderConfig(BaseModel):
@@ -118,6 +131,8 @@ class RecommenderConfig(BaseModel):
         default=60.0 / 11.0, ge=RESONANCE_MIN_BPM, le=RESONANCE_MAX_BPM
     )
     outcome: OutcomeSettings = OutcomeSettings()
+    activity: ActivitySettings = ActivitySettings()
+    learning: LearningSettings = LearningSettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

@@ -11,7 +11,19 @@
                       "n_before": N, "after_ln_rmssd": [F, ...], "after_hr_bpm": [F, ...]}],
          "rules": {"<rule>": {"state": "idle|holding|fired|cooldown",
                               "hold_start_s": F, "hold_windows": N, "exit_start_s": F,
-                              "last_fire_s": F, "fires_s": [F, ...], "escalation": N}}}}}
+                              "last_fire_s": F, "fires_s": [F, ...], "escalation": N,
+                              "cusum": {"s_z_min": F, "reference": F, "t_s": F},
+                              "raise_level": [F, F], "raise_evidence": [F, F]}},
+         "activity": {"recent_hr": [[t_s, hr_bpm], ...], "active": B, "since_s": F,
+                      "calm_since_s": F, "state": "rest|rising|active"},
+         "snooze_until_s": F,
+         "issued": [{"trigger_id": S, "t_s": F, "rule": S, "exercise_id": S,
+                     "level": B, "evidence": B, "answer": S}],
+         "feedback": [{"t_s": F, "trigger_id": S, "rule": S, "verdict": S}],
+         "feedback_counts": {"<status>": N}}}}
+
+(``raise_*`` are [value 0-1, time it was set]; ``answer`` is "" until the
+trigger is answered.)
 
     TRIGGER = {"id": S, "device": S, "t_s": F, "rule": S, "severity": S, "escalation": N,
                "reason": {"<term>": F},
@@ -22,6 +34,10 @@
 for the non-finite floats the evaluator uses as "not set" (a hold not open:
 NaN; never fired: -inf). Strings rather than null, so each of the three comes
 back as itself. Times, windows and exercise durations must be finite.
+
+Version 1 (before sustained evidence, activity and feedback) is still read:
+the keys it lacks start at their defaults (nothing accumulated, no raise, no
+feedback).
 
 `load` is strict about what it reads and tolerant of what it does not: a
 wrong type, a missing key, an unknown state name or another version raises
@@ -39,14 +55,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from recommender._activity import ActivityState, ActivityTrack
 from recommender._errors import RuleStateError
+from recommender._evidence import CusumState
 from recommender._exercises import Exercise, Phase, PhaseKind
+from recommender._learning import FeedbackVerdict
 from recommender._records import Trigger
 from recommender._rules import RecommenderConfig, Severity
 from recommender._states import RuleState
-from recommender._tracks import DeviceTrack, Pending, RuleTrack, new_device
+from recommender._tracks import (
+    DeviceTrack,
+    FeedbackEntry,
+    Issued,
+    Pending,
+    RuleTrack,
+    new_device,
+)
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
@@ -65,11 +92,16 @@ def load(data: Mapping[str, Any], config: RecommenderConfig) -> dict[str, Device
     """Device tracks from a snapshot, for ``config``'s rules; `RuleStateError` when malformed."""
     root = _Node(data, "snapshot")
     version = root["version"].value
-    if isinstance(version, bool) or not isinstance(version, int) or version != SNAPSHOT_VERSION:
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, int)
+        or version not in READABLE_VERSIONS
+    ):
         raise root["version"].error(
-            f"unsupported version {_show(version)}; this build reads {SNAPSHOT_VERSION}"
+            f"unsupported version {_show(version)}; this build reads"
+            f" {', '.join(map(str, READABLE_VERSIONS))}"
         )
-    return {name: _load_device(node, config) for name, node in root["devices"].items()}
+    return {name: _load_device(node, config, version) for name, node in root["devices"].items()}
 
 
 def _num(x: float) -> float | str:
@@ -88,6 +120,31 @@ def _dump_device(device: DeviceTrack) -> dict[str, Any]:
         "history": {ex: [_num(d) for d in deltas] for ex, deltas in device.history.items()},
         "pending": [_dump_pending(p) for p in device.pending],
         "rules": {name: _dump_rule(rule) for name, rule in device.rules.items()},
+        "activity": {
+            "recent_hr": [[_num(t), _num(hr)] for t, hr in device.activity.recent_hr],
+            "active": device.activity.active,
+            "since_s": _num(device.activity.since_s),
+            "calm_since_s": _num(device.activity.calm_since_s),
+            "state": device.activity.state.value,
+        },
+        "snooze_until_s": _num(device.snooze_until_s),
+        "issued": [
+            {
+                "trigger_id": i.trigger_id,
+                "t_s": _num(i.t_s),
+                "rule": i.rule,
+                "exercise_id": i.exercise_id,
+                "level": i.level,
+                "evidence": i.evidence,
+                "answer": i.answer,
+            }
+            for i in device.issued
+        ],
+        "feedback": [
+            {"t_s": _num(f.t_s), "trigger_id": f.trigger_id, "rule": f.rule, "verdict": f.verdict}
+            for f in device.feedback
+        ],
+        "feedback_counts": dict(device.feedback_counts),
     }
 
 
@@ -100,6 +157,13 @@ def _dump_rule(rule: RuleTrack) -> dict[str, Any]:
         "last_fire_s": _num(rule.last_fire_s),
         "fires_s": [_num(t) for t in rule.fires_s],
         "escalation": rule.escalation,
+        "cusum": {
+            "s_z_min": _num(rule.cusum.s_z_min),
+            "reference": _num(rule.cusum.reference),
+            "t_s": _num(rule.cusum.t_s),
+        },
+        "raise_level": [_num(x) for x in rule.raise_level],
+        "raise_evidence": [_num(x) for x in rule.raise_evidence],
     }
 
 
@@ -133,7 +197,7 @@ def _dump_pending(pending: Pending) -> dict[str, Any]:
     }
 
 
-def _load_device(node: _Node, config: RecommenderConfig) -> DeviceTrack:
+def _load_device(node: _Node, config: RecommenderConfig, version: int) -> DeviceTrack:
     device = new_device(config)
     device.last_valid_s = node["last_valid_s"].number()
     device.last_fire_s = node["last_fire_s"].number()
@@ -149,11 +213,82 @@ def _load_device(node: _Node, config: RecommenderConfig) -> DeviceTrack:
     device.pending = [_load_pending(p) for p in node["pending"].elements()]
     for name, rule in node["rules"].items():
         if name in device.rules:  # a rule since removed from the config is ignored
-            device.rules[name] = _load_rule(rule)
+            device.rules[name] = _load_rule(rule, version)
+    if version >= 2:
+        device.activity = _load_activity(node["activity"])
+        device.snooze_until_s = node["snooze_until_s"].number()
+        device.issued = deque(_load_issued(i) for i in node["issued"].elements())
+        device.feedback = deque(
+            FeedbackEntry(
+                t_s=f["t_s"].finite(),
+                trigger_id=f["trigger_id"].text(),
+                rule=f["rule"].text(),
+                verdict=f["verdict"].choice(FeedbackVerdict).value,
+            )
+            for f in node["feedback"].elements()
+        )
+        device.feedback_counts = {k: v.count() for k, v in node["feedback_counts"].items()}
     return device
 
 
-def _load_rule(node: _Node) -> RuleTrack:
+def _load_activity(node: _Node) -> ActivityTrack:
+    recent: deque[tuple[float, float]] = deque()
+    for entry in node["recent_hr"].elements():
+        fields = entry.elements()
+        if len(fields) != 2:
+            raise entry.error(f"expected [t_s, hr_bpm], got {len(fields)} items")
+        t_s, hr = (f.finite() for f in fields)
+        recent.append((t_s, hr))
+    return ActivityTrack(
+        recent_hr=recent,
+        active=node["active"].flag(),
+        since_s=node["since_s"].number(),
+        calm_since_s=node["calm_since_s"].number(),
+        state=node["state"].choice(ActivityState),
+    )
+
+
+def _load_issued(node: _Node) -> Issued:
+    answer = node["answer"]
+    if answer.text():
+        answer.choice(FeedbackVerdict)
+    return Issued(
+        trigger_id=node["trigger_id"].text(),
+        t_s=node["t_s"].finite(),
+        rule=node["rule"].text(),
+        exercise_id=node["exercise_id"].text(),
+        level=node["level"].flag(),
+        evidence=node["evidence"].flag(),
+        answer=answer.text(),
+    )
+
+
+def _load_pair(node: _Node) -> tuple[float, float]:
+    fields = node.elements()
+    if len(fields) != 2:
+        raise node.error(f"expected [value, since_s], got {len(fields)} items")
+    value = fields[0].finite()
+    if not 0.0 <= value <= 1.0:
+        raise fields[0].error(f"expected a raise within [0, 1], got {value}")
+    return value, fields[1].number()
+
+
+def _load_rule(node: _Node, version: int) -> RuleTrack:
+    if version < 2:
+        return _load_rule_v1(node)
+    cusum = node["cusum"]
+    track = _load_rule_v1(node)
+    track.cusum = CusumState(
+        s_z_min=cusum["s_z_min"].finite(),
+        reference=cusum["reference"].finite(),
+        t_s=cusum["t_s"].number(),
+    )
+    track.raise_level = _load_pair(node["raise_level"])
+    track.raise_evidence = _load_pair(node["raise_evidence"])
+    return track
+
+
+def _load_rule_v1(node: _Node) -> RuleTrack:
     return RuleTrack(
         state=node["state"].choice(RuleState),
         hold_start_s=node["hold_start_s"].number(),
@@ -265,6 +400,12 @@ class _Node:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise self.error(f"expected an integer >= 0, got {_show(value)}")
         return value
+
+    def flag(self) -> bool:
+        """A boolean."""
+        if not isinstance(self.value, bool):
+            raise self.error(f"expected a boolean, got {_kind(self.value)}")
+        return self.value
 
     def text(self) -> str:
         """A string."""

@@ -11,6 +11,8 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
+from recommender._activity import ActivityTrack
+from recommender._evidence import CusumState
 from recommender._records import Trigger
 from recommender._rules import RecommenderConfig
 from recommender._states import RuleState
@@ -27,6 +29,33 @@ class RuleTrack:
     last_fire_s: float = -math.inf
     fires_s: deque[float] = field(default_factory=deque)  # trigger times, for max_per_hour
     escalation: int = 0  # unhelpful tries in a row
+    cusum: CusumState = field(default_factory=CusumState)  # sustained-evidence path
+    # Personal raises of the thresholds (false alarms), each (value 0-1, time it was set).
+    raise_level: tuple[float, float] = (0.0, -math.inf)
+    raise_evidence: tuple[float, float] = (0.0, -math.inf)
+
+
+@dataclass
+class Issued:
+    """A trigger the device was sent, remembered for feedback: which paths fired it, answer."""
+
+    trigger_id: str
+    t_s: float
+    rule: str
+    exercise_id: str
+    level: bool  # the level conditions held long enough
+    evidence: bool  # the CUSUM reached its decision interval
+    answer: str = ""  # the FeedbackVerdict value once answered
+
+
+@dataclass
+class FeedbackEntry:
+    """One feedback that moved something, for `Evaluator.explain`."""
+
+    t_s: float
+    trigger_id: str
+    rule: str
+    verdict: str
 
 
 @dataclass
@@ -51,6 +80,11 @@ class DeviceTrack:
     recent: deque[tuple[float, float, float]] = field(default_factory=deque)  # t, ln, hr
     pending: list[Pending] = field(default_factory=list)
     history: dict[str, deque[float]] = field(default_factory=dict)  # exercise -> Δln(RMSSD)
+    activity: ActivityTrack = field(default_factory=ActivityTrack)
+    snooze_until_s: float = -math.inf
+    issued: deque[Issued] = field(default_factory=deque)  # newest last, bounded
+    feedback: deque[FeedbackEntry] = field(default_factory=deque)  # applied, newest last
+    feedback_counts: dict[str, int] = field(default_factory=dict)  # FeedbackStatus -> count
 
 
 def new_device(config: RecommenderConfig) -> DeviceTrack:

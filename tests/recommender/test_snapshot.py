@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -14,9 +15,12 @@ from hypothesis import strategies as st
 from hrv import Quality, WindowMetrics
 from recommender import (
     Evaluator,
+    Feedback,
+    FeedbackVerdict,
     RecommenderConfig,
     RuleState,
     RuleStateError,
+    Step,
     Verdict,
     default_config,
     load_config,
@@ -151,7 +155,7 @@ RICH = rich_snapshot()
 
 # Objects keyed by free names (devices, rules, exercise ids, reason terms):
 # dropping one of their entries leaves a valid, smaller snapshot.
-FREE_KEYS = frozenset({"devices", "rules", "history", "reason"})
+FREE_KEYS = frozenset({"devices", "rules", "history", "reason", "feedback_counts"})
 
 
 def record_keys(node: object, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -255,7 +259,7 @@ def test_snapshot_is_strict_json_with_non_finite_as_strings() -> None:
     evaluator.feed(window(0, 80))
     data = evaluator.snapshot()
     json.dumps(data, allow_nan=False)
-    assert data["version"] == 1
+    assert data["version"] == 2
     device = data["devices"][DEVICES[0]]
     rule = device["rules"]["stress"]
     assert (rule["state"], rule["hold_start_s"], rule["hold_windows"]) == ("holding", 0.0, 1)
@@ -291,9 +295,9 @@ def test_rules_removed_are_ignored_and_new_rules_start_idle() -> None:
     assert set(again.snapshot()["devices"][DEVICES[0]]["rules"]) == {"surge", "new"}
 
 
-@pytest.mark.parametrize("version", [0, 2, "1", 1.0, True, None, ...])
+@pytest.mark.parametrize("version", [0, 3, "1", 1.0, True, None, ...])
 def test_wrong_version_is_refused(version: object) -> None:
-    """Only version 1 (an integer) is read; anything else names snapshot.version."""
+    """Only versions 1 and 2 (integers) are read; anything else names snapshot.version."""
     with pytest.raises(RuleStateError) as info:
         Evaluator(BUSY).restore(replaced(RICH, ("version",), version))
     assert info.value.where == "snapshot.version"
@@ -356,3 +360,78 @@ def test_random_json_anywhere_in_a_snapshot(path: tuple[Any, ...], value: object
         assert round_trip(evaluator) == RICH
     for device in DEVICES:
         evaluator.feed_many([window(t, 90, device=device) for t in range(600, 800, 5)])
+
+
+def with_z(w: WindowMetrics) -> WindowMetrics:
+    """``w`` with baseline-relative figures that follow its stress (so evidence accumulates)."""
+    z = (w.stress - 25.0) / 25.0
+    return dataclasses.replace(w, hr_z=z, ln_rmssd_z=-z, baseline_hr_bpm=w.hr_bpm - 5.0 * z - 2.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    device_segments=streams,
+    verdicts=st.lists(st.sampled_from(list(FeedbackVerdict)), max_size=4),
+    data=st.data(),
+)
+def test_restart_keeps_evidence_activity_and_feedback(
+    device_segments: list[list[tuple[int, float, Quality | None]]],
+    verdicts: list[FeedbackVerdict],
+    data: st.DataObject,
+) -> None:
+    """With the CUSUM, the activity detector and feedback in play, a restart changes nothing.
+
+    Feedback answers the first triggers as they come (before or after the
+    split); the restored evaluator ends in the same state and emits the same.
+    """
+    windows = [with_z(w) for w in merged(device_segments)]
+    split = data.draw(st.integers(0, len(windows)), label="split")
+    config = default_config()
+
+    def run(evaluator: Evaluator, part: list[WindowMetrics], answered: list[str]) -> Step:
+        step = Step()
+        for w in part:
+            got = evaluator.feed(w)
+            step += got
+            for trigger in got.triggers:
+                if len(answered) < len(verdicts):
+                    fb = Feedback(
+                        trigger_id=trigger.id, verdict=verdicts[len(answered)], t_s=trigger.t_s
+                    )
+                    assert evaluator.feedback(trigger.device, fb).accepted
+                    answered.append(trigger.id)
+        return step
+
+    whole = Evaluator(config)
+    expected = run(whole, windows, [])
+    before = Evaluator(config)
+    answered: list[str] = []
+    head = run(before, windows[:split], answered)
+    after = restored(config, round_trip(before))
+    assert round_trip(after) == round_trip(before)
+    got = head + run(after, windows[split:], answered)
+    assert got.triggers == expected.triggers
+    assert got.transitions == expected.transitions
+    assert round_trip(after) == round_trip(whole)
+
+
+def test_version_1_snapshot_is_still_read() -> None:
+    """A snapshot written before evidence and feedback (version 1) restores, new state at rest."""
+    old = copy.deepcopy(RICH)
+    old["version"] = 1
+    for device in old["devices"].values():
+        for key in ("activity", "snooze_until_s", "issued", "feedback", "feedback_counts"):
+            del device[key]
+        for rule in device["rules"].values():
+            for key in ("cusum", "raise_level", "raise_evidence"):
+                del rule[key]
+    evaluator = restored(BUSY, old)
+    again = round_trip(evaluator)
+    assert again["version"] == 2
+    device = again["devices"][DEVICES[0]]
+    assert device["issued"] == []
+    assert device["rules"]["stress"]["raise_level"] == [0.0, "-inf"]
+    assert (
+        device["rules"]["stress"]["state"]
+        == RICH["devices"][DEVICES[0]]["rules"]["stress"]["state"]
+    )

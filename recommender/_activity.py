@@ -1,0 +1,124 @@
+"""Physical activity recognised from heart rate and RR alone (no motion sensor).
+
+Mental stress and a brisk walk both raise heart rate and lower RMSSD; what
+tells them apart in the windows is how the two move together:
+
+- **Coupling.** Mental stress is mostly vagal withdrawal: ln RMSSD falls
+  about 0.04-0.07 per bpm of heart-rate rise, i.e. ``-ln_rmssd_z / hr_z`` (the
+  window's within-person units, 0.3 ln and 5 bpm) of 0.7-1.2. With exercise
+  the heart rate rises by far more than vagal withdrawal explains (central
+  command, muscle afferents, then sympathetic drive): ln RMSSD falls about
+  0.025-0.035 per bpm (Michael et al., Front. Physiol. 8:301, 2017), a
+  coupling of 0.4-0.6, while the whole rhythm turns metronome-like.
+- **Rise profile.** Exercise keeps heart rate climbing for minutes, fast
+  (15-60 bpm/min in 60 s windows) and far (25+ bpm over the person's
+  baseline, beyond what mental stress produces).
+
+The detector, per device, on valid windows with a baseline:
+
+1. ``rising``: heart rate climbed at least ``rise_bpm_per_min`` over the last
+   ``rise_span_s`` with a coupling below ``undecided_coupling``: too early to
+   tell; rules that veto activity wait (nothing fires, holds keep running).
+2. ``active`` (latched): heart rate ``excess_bpm`` or more over the baseline,
+   or, once the rise has levelled off, ``coupled_excess_bpm`` or more with a
+   coupling below ``max_coupling``.
+3. The latch holds through the bout and its recovery, and releases once heart
+   rate has stayed within ``release_bpm`` of the baseline for ``release_s``.
+
+Thresholds are calibrated on `simulators.population` (whose exercise and
+stress physiology follow the sources above); see docs/hrv.md for what it
+gets right and wrong. Pure: the evaluator keeps `ActivityTrack` per device.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hrv import WindowMetrics
+
+
+class ActivitySettings(BaseModel):
+    """Thresholds of the activity detector (``[recommender.activity]``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rise_span_s: float = Field(default=30.0, gt=0, le=600)
+    rise_bpm_per_min: float = Field(default=15.0, gt=0, le=200)
+    undecided_coupling: float = Field(default=0.55, ge=0, le=10)
+    excess_bpm: float = Field(default=32.0, gt=0, le=150)
+    coupled_excess_bpm: float = Field(default=12.0, gt=0, le=150)
+    max_coupling: float = Field(default=0.45, ge=0, le=10)
+    release_bpm: float = Field(default=8.0, ge=0, le=150)
+    release_s: float = Field(default=180.0, ge=0, le=7200)
+
+
+class ActivityState(enum.StrEnum):
+    """What the detector makes of the latest window."""
+
+    REST = "rest"
+    RISING = "rising"  # undecided: heart rate climbing faster than vagal withdrawal explains
+    ACTIVE = "active"  # latched until heart rate is back near the baseline
+
+
+@dataclass
+class ActivityTrack:
+    """One device's detector state: recent heart rates, the latch and its release clock."""
+
+    recent_hr: deque[tuple[float, float]] = field(default_factory=deque)  # t_s, hr_bpm
+    active: bool = False
+    since_s: float = math.nan  # when the latch was set
+    calm_since_s: float = math.nan  # first window of the running release hold
+    state: ActivityState = ActivityState.REST
+
+
+def coupling(window: WindowMetrics) -> float:
+    """``-ln_rmssd_z / hr_z``: ln RMSSD lost per unit of heart-rate rise (NaN below 0.5 z)."""
+    if not window.hr_z > 0.5 or math.isnan(window.ln_rmssd_z):
+        return math.nan
+    return -window.ln_rmssd_z / window.hr_z
+
+
+def observe(track: ActivityTrack, window: WindowMetrics, s: ActivitySettings) -> ActivityState:
+    """Update ``track`` with a valid window; return (and store) the detector's verdict."""
+    t_s, hr = window.t_end_s, window.hr_bpm
+    excess = hr - window.baseline_hr_bpm
+    if math.isnan(excess):
+        return track.state
+    recent = track.recent_hr
+    if recent and t_s - recent[-1][0] > s.rise_span_s:
+        recent.clear()  # after a gap the rise is unseen: judge from fresh windows only
+    recent.append((t_s, hr))
+    while len(recent) > 1 and recent[1][0] <= t_s - s.rise_span_s:
+        recent.popleft()
+    span_s = t_s - recent[0][0]
+    rise = (hr - recent[0][1]) * 60.0 / span_s if span_s >= s.rise_span_s / 2 else 0.0
+    c = coupling(window)
+    rising = rise >= s.rise_bpm_per_min
+    # Early in any fast rise RMSSD (a 60 s window) lags heart rate: coupling is
+    # judged only once the rise has been seen to level off (``rise_span_s`` of windows).
+    settled = span_s >= s.rise_span_s
+    low_coupling = settled and not rising and not math.isnan(c) and c < s.max_coupling
+    if excess >= s.excess_bpm or (excess >= s.coupled_excess_bpm and low_coupling):
+        if not track.active:
+            track.active, track.since_s = True, t_s
+        track.calm_since_s = math.nan
+    elif track.active:
+        if excess < s.release_bpm:
+            if math.isnan(track.calm_since_s):
+                track.calm_since_s = t_s
+            if t_s - track.calm_since_s >= s.release_s:
+                track.active, track.since_s, track.calm_since_s = False, math.nan, math.nan
+        else:
+            track.calm_since_s = math.nan
+    if track.active:
+        track.state = ActivityState.ACTIVE
+    elif rising and (math.isnan(c) or c < s.undecided_coupling):
+        track.state = ActivityState.RISING
+    else:
+        track.state = ActivityState.REST
+    return track.state
