@@ -107,3 +107,37 @@ class BeatsMessageError(IngestError, ValueError):
         super().__init__(f"beats message refused: {reason}" + (f" ({detail})" if detail else ""))
         self.reason = reason
         self.detail = detail
+
+
+class FeedbackRejection(StrEnum):
+    """Why a feedback message (``<prefix>/<device>/feedback``) was refused: a fixed phrase,
+    safe to log and to count by (it never carries the message's content)."""
+
+    TOO_LARGE = "too_large"
+    """The payload exceeds `ingest.feedback_message.MAX_FEEDBACK_BYTES`."""
+    NOT_UTF8 = "not_utf8"
+    """The payload is not UTF-8 text."""
+    NOT_JSON = "not_json"
+    """The text is not JSON (or nests too deep to parse)."""
+    WRONG_SCHEMA = "wrong_schema"
+    """JSON, but not a ``schema: 1`` feedback object (keys, types, duplicate keys)."""
+    BAD_VERDICT = "bad_verdict"
+    """``verdict`` is not one of `ingest.feedback_message.VERDICTS`."""
+    BAD_TRIGGER_ID = "bad_trigger_id"
+    """``trigger_id`` is empty, longer than 64 characters or not printable ASCII."""
+    BAD_TIME = "bad_time"
+    """``t_s`` is not a finite number."""
+    BAD_TOPIC = "bad_topic"
+    """The topic is not ``<prefix>/<device>/feedback``."""
+    BAD_DEVICE = "bad_device"
+    """The topic's device is not a valid device id (`ingest.device_ids.device_id_problem`)."""
+
+
+class FeedbackMessageError(IngestError, ValueError):
+    """A feedback message refused for ``reason``; ``detail`` (may be empty) adds limits,
+    never the message's content."""
+
+    def __init__(self, reason: FeedbackRejection, detail: str = "") -> None:
+        super().__init__(f"feedback message refused: {reason}" + (f" ({detail})" if detail else ""))
+        self.reason = reason
+        self.detail = detail

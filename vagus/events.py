@@ -20,7 +20,22 @@ class DeviceStatus:
     note: str | None = None
 
 
-SourceEvent = BeatBatch | DeviceStatus
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Feedback:
+    """What a person said about a suggestion (MQTT feedback topic, the web page, the CLI).
+
+    ``verdict`` is one of ``helpful``, ``not_now``, ``false_alarm``,
+    ``did_exercise``; ``trigger_id`` None means the device's last suggestion.
+    The pipeline validates it (the trigger must exist for that device).
+    """
+
+    device: str
+    verdict: str
+    t_s: float
+    trigger_id: str | None = None
+
+
+SourceEvent = BeatBatch | DeviceStatus | Feedback
 """What a source tells the daemon."""
 
 

@@ -1,4 +1,5 @@
-"""The MQTT beats intake against a real Mosquitto: deliveries, poison messages, manual acks."""
+"""The MQTT intake against a real Mosquitto: beats and feedback deliveries, poison messages,
+manual acks."""
 
 from __future__ import annotations
 
@@ -14,11 +15,19 @@ import numpy as np
 import pytest
 
 from hrv import BeatBatch
-from ingest import MAX_PAYLOAD_BYTES, BeatsRejection, beats_topic, encode_beats
+from ingest import (
+    MAX_PAYLOAD_BYTES,
+    BeatsRejection,
+    FeedbackRejection,
+    beats_topic,
+    encode_beats,
+    encode_feedback,
+    feedback_topic,
+)
 from tests.mqtt.support import unique_settings
 from tests.servers import Mosquitto
 from vagus.daemon._mqtt_intake import IntakeCounters, receive_mqtt_beats
-from vagus.events import Delivery, InboxItem
+from vagus.events import Delivery, Feedback, InboxItem
 from vagus.mqtt import MqttSettings
 
 pytestmark = pytest.mark.integration
@@ -43,14 +52,24 @@ async def eventually(check: Callable[[], bool], *, timeout_s: float = 10.0) -> N
 
 @contextlib.asynccontextmanager
 async def running_intake(
-    settings: MqttSettings, inbox: Inbox, *, stop_timeout_s: float = 2.0
+    settings: MqttSettings,
+    inbox: Inbox,
+    *,
+    stop_timeout_s: float = 2.0,
+    now: Callable[[], float] = time.time,
 ) -> AsyncIterator[tuple[IntakeCounters, asyncio.Event, asyncio.Task[None]]]:
     """An intake task, subscribed before the body runs; stopped (and awaited) after it."""
     counters = IntakeCounters()
     stopping = asyncio.Event()
     task = asyncio.create_task(
         receive_mqtt_beats(
-            settings, None, inbox, stopping, counters=counters, stop_timeout_s=stop_timeout_s
+            settings,
+            None,
+            inbox,
+            stopping,
+            counters=counters,
+            stop_timeout_s=stop_timeout_s,
+            now=now,
         ),
         name="intake",
     )
@@ -178,6 +197,66 @@ async def test_poison_messages_are_counted_while_good_beats_keep_arriving(
     assert counters.rejected == Counter(BeatsRejection(reason) for _, _, reason in POISON)
     assert counters.received == 2 * len(POISON) + 1
     assert counters.delivered == counters.acked == len(POISON) + 1
+    assert counters.internal_errors == 0
+
+
+async def test_feedback_arrives_as_deliveries_and_bad_feedback_does_not_stop_beats(
+    mosquitto: Mosquitto,
+) -> None:
+    """Feedback on ``<prefix>/<device>/feedback`` arrives as a Delivery of a `Feedback` for the
+    topic's device, stamped with the intake's ``now`` when it has no ``t_s``; malformed
+    feedback is counted by reason while beats sent between them all arrive."""
+    settings = unique_settings(mosquitto)
+    inbox: Inbox = asyncio.Queue()
+    beats_at = beats_topic(settings.prefix, "phone-1")
+    bad_feedback = [
+        (b"{not json", FeedbackRejection.NOT_JSON),
+        (b'{"schema":1,"verdict":"meh"}', FeedbackRejection.BAD_VERDICT),
+        (b'{"schema":1,"verdict":"helpful","t_s":"soon"}', FeedbackRejection.BAD_TIME),
+    ]
+    async with (
+        running_intake(settings, inbox, now=lambda: 1_700_000_123.5) as (counters, _, task),
+        publisher(mosquitto) as pub,
+    ):
+        await pub.publish(
+            feedback_topic(settings.prefix, "phone-1"),
+            encode_feedback("false_alarm", trigger_id="trig-1", t_s=1_700_000_000.0),
+            qos=1,
+        )
+        await pub.publish(
+            feedback_topic(settings.prefix, "C0:FF:EE:00:00:01"),
+            encode_feedback("not_now"),
+            qos=1,
+        )
+        for k, (payload, _) in enumerate(bad_feedback):
+            await pub.publish(beats_at, beat("phone-1", k), qos=1)
+            await pub.publish(feedback_topic(settings.prefix, "phone-1"), payload, qos=1)
+        await pub.publish(beats_at, beat("phone-1", len(bad_feedback)), qos=1)
+        got: list[Delivery] = []
+        async with asyncio.timeout(10):
+            while len(got) < 2 + len(bad_feedback) + 1:
+                item = await inbox.get()
+                assert isinstance(item, Delivery)
+                got.append(item)
+        answers = [d.event for d in got if isinstance(d.event, Feedback)]
+        assert answers == [
+            Feedback(
+                device="phone-1", verdict="false_alarm", t_s=1_700_000_000.0, trigger_id="trig-1"
+            ),
+            Feedback(device="C0:FF:EE:00:00:01", verdict="not_now", t_s=1_700_000_123.5),
+        ]
+        beat_deliveries = [d for d in got if isinstance(d.event, BeatBatch)]
+        assert beats_of(beat_deliveries) == [
+            ("phone-1", float(k)) for k in range(len(bad_feedback) + 1)
+        ]
+        for delivery in got:
+            delivery.ack()
+        await nothing_more(inbox)
+        assert not task.done()
+    assert counters.feedback_rejected == Counter(reason for _, reason in bad_feedback)
+    assert counters.rejected == Counter()
+    assert counters.feedback == 2
+    assert counters.delivered == counters.acked == 2 + len(bad_feedback) + 1
     assert counters.internal_errors == 0
 
 

@@ -124,7 +124,8 @@ def test_torn_spool_segment_stays_private(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("permissive_umask")
 def test_session_files_are_private(tmp_path: Path) -> None:
-    """beats, metrics, triggers and outcomes .csv, and the directories created for them."""
+    """beats, feedback, metrics, triggers and outcomes .csv, and the directories created for
+    them."""
     top = tmp_path / "sessions"
     with SessionWriter(top / "today"):
         pass
@@ -132,6 +133,7 @@ def test_session_files_are_private(tmp_path: Path) -> None:
         pass
     assert sorted(p.name for p in (top / "today").iterdir()) == [
         "beats.csv",
+        "feedback.csv",
         "metrics.csv",
         "outcomes.csv",
         "triggers.csv",

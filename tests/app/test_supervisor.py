@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hrv import BeatBatch, StreamEngine, WindowMetrics, sliding_windows
-from recommender import Outcome, Trigger, default_config
+from recommender import FeedbackResult, Outcome, Trigger, default_config
 from vagus.baseline_store import BaselineStore
 from vagus.daemon import Daemon, Inbox, Watchdog
 from vagus.errors import UserError
@@ -58,6 +58,9 @@ class Recorder:
 
     def status(self, status: DeviceStatus) -> None:
         """Status is not recorded here."""
+
+    def feedback(self, result: FeedbackResult) -> None:
+        """Feedback results are not recorded here."""
 
     async def run(self) -> None:
         self.runs += 1

@@ -92,6 +92,8 @@ SCHEMA_OF_KIND = {
     "metrics": "metrics",
     "state": "state",
     "battery": "battery",
+    "feedback": "feedback",
+    "result": "feedback_result",
 }
 
 

@@ -9,13 +9,15 @@ import jsonschema
 import pytest
 
 from hrv import Quality
-from recommender import Evaluator, StressLevel, default_config
+from recommender import Evaluator, Feedback, FeedbackVerdict, StressLevel, default_config
 from tests.recommender.windows import episodes, series, window
 from vagus.mqtt import (
     Topics,
     battery_json,
     discovery_messages,
     encode,
+    feedback_result_json,
+    legacy_removal_messages,
     metrics_json,
     node_id,
     outcome_json,
@@ -79,13 +81,46 @@ def test_topics() -> None:
             topics.state(bad)
 
 
-def test_discovery_groups_entities_under_one_device() -> None:
-    """HR, RMSSD, stress, battery sensors and a trigger event share one HA device."""
-    messages = discovery_messages("homeassistant", Topics(), "C0:FF:EE:00:00:01")
-    node = node_id("C0:FF:EE:00:00:01")
+def test_discovery_is_one_device_config() -> None:
+    """One retained device-based config: dev, o, cmps with the four sensors, the suggestion
+    event and three verdict buttons; removal and the legacy per-entity clean-up are empty."""
+    device = "C0:FF:EE:00:00:01"
+    topics = Topics()
+    (message,) = discovery_messages("homeassistant", topics, device, version="1.2.3")
+    node = node_id(device)
     assert node == "vagus_c0_ff_ee_00_00_01"
-    topics = sorted(m.topic for m in messages)
-    assert topics == sorted(
+    assert message.topic == f"homeassistant/device/{node}/config"
+    assert message.retain
+    assert message.qos == 1
+    config = json.loads(message.payload)
+    jsonschema.validate(config, load_schema("ha_discovery"))
+    assert config["dev"]["ids"] == [node]
+    assert config["o"] == {"name": "vagus", "sw": "1.2.3"}
+    cmps = config["cmps"]
+    assert {k: c["p"] for k, c in cmps.items()} == {
+        "hr": "sensor",
+        "rmssd": "sensor",
+        "stress": "sensor",
+        "battery": "sensor",
+        "trigger": "event",
+        "helpful": "button",
+        "not_now": "button",
+        "false_alarm": "button",
+    }
+    assert cmps["trigger"]["state_topic"] == topics.trigger(device)
+    assert cmps["trigger"]["event_types"] == ["breathing_exercise"]
+    feedback_schema = load_schema("feedback")
+    for verdict in ("helpful", "not_now", "false_alarm"):
+        button = cmps[verdict]
+        assert button["command_topic"] == topics.feedback(device)
+        press = json.loads(button["payload_press"])
+        jsonschema.validate(press, feedback_schema)
+        assert press == {"schema": 1, "verdict": verdict}
+    assert len({c["unique_id"] for c in cmps.values()}) == len(cmps)
+    (removal,) = removal_messages("homeassistant", device)
+    assert (removal.topic, removal.payload, removal.retain) == (message.topic, b"", True)
+    legacy = legacy_removal_messages("homeassistant", device)
+    assert sorted(m.topic for m in legacy) == sorted(
         [
             f"homeassistant/sensor/{node}/hr/config",
             f"homeassistant/sensor/{node}/rmssd/config",
@@ -94,11 +129,21 @@ def test_discovery_groups_entities_under_one_device() -> None:
             f"homeassistant/event/{node}/trigger/config",
         ]
     )
-    configs = [json.loads(m.payload) for m in messages]
-    for config in configs:
-        jsonschema.validate(config, load_schema("ha_discovery"))
-    assert {json.dumps(c["device"]) for c in configs} == {json.dumps(configs[0]["device"])}
-    assert all(m.retain and m.qos == 1 for m in messages)
-    removal = removal_messages("homeassistant", "C0:FF:EE:00:00:01")
-    assert sorted(m.topic for m in removal) == topics
-    assert all(m.payload == b"" and m.retain for m in removal)
+    assert all(m.payload == b"" and m.retain for m in legacy)
+
+
+def test_feedback_result_payload_validates() -> None:
+    """A result from the evaluator (applied, then duplicate) matches its schema."""
+    evaluator = Evaluator(default_config())
+    step = evaluator.feed_many(series(episodes((100, 400)), until_s=900))
+    trigger = step.triggers[0]
+    answer = Feedback(trigger_id=trigger.id, verdict=FeedbackVerdict.FALSE_ALARM, t_s=950.0)
+    applied = feedback_result_json(evaluator.feedback(trigger.device, answer))
+    again = feedback_result_json(evaluator.feedback(trigger.device, answer))
+    check("feedback_result", applied)
+    check("feedback_result", again)
+    assert applied["status"] == "applied"
+    assert applied["accepted"] is True
+    assert applied["changes"], "a false alarm raises a threshold"
+    assert again["status"] == "duplicate"
+    assert again["changes"] == {}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from recommender import Evaluator, default_config
+from recommender import Evaluator, Feedback, FeedbackVerdict, default_config
 from tests.mqtt.collector import collecting, validate_message
 from tests.mqtt.support import GatedSleep, running, unique_settings
 from tests.recommender.windows import episodes, series, window
@@ -41,7 +41,7 @@ async def test_session_messages_validate(mosquitto: Mosquitto, tmp_path: Path) -
         await sub.wait_for("/trigger", len(step.triggers))
         await sub.wait_for("/outcome", len(step.outcomes))
         await sub.wait_for("/metrics", len(windows))
-        await sub.wait_for("/config", 5)
+        await sub.wait_for("/config", 6)  # 5 legacy clean-ups, then the device config
     kinds = {validate_message(m) for m in sub.messages}
     assert kinds == {"metrics", "state", "trigger", "outcome", "battery", "status", "ha_discovery"}
     assert [m.json()["id"] for m in sub.on("/trigger")] == [t.id for t in step.triggers]
@@ -51,6 +51,30 @@ async def test_session_messages_validate(mosquitto: Mosquitto, tmp_path: Path) -
     assert sub.on("/status")[0].payload == b"online"
     assert publisher.dropped_metrics == 0
     assert publisher.pending_durable == 0
+    configs = sub.on("/config")
+    assert [m.payload for m in configs[:5]] == [b""] * 5, "old per-entity configs go first"
+    assert configs[5].topic == f"ha/device/{node_id(DEVICE)}/config"
+    assert configs[5].json()["cmps"]["helpful"]["p"] == "button"
+
+
+async def test_feedback_result_is_published(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """An answer's result arrives on <device>/feedback/result (QoS 1, not retained), valid."""
+    settings = unique_settings(mosquitto)
+    evaluator = Evaluator(default_config())
+    (trigger,) = evaluator.feed_many(series(episodes((0, 60)), until_s=60, device=DEVICE)).triggers
+    answer = Feedback(trigger_id=trigger.id, verdict=FeedbackVerdict.HELPFUL, t_s=70.0)
+    result = evaluator.feedback(DEVICE, answer)
+    async with (
+        collecting(mosquitto.port, f"{settings.prefix}/#") as sub,
+        running(settings, tmp_path) as publisher,
+    ):
+        publisher.publish_feedback_result(result)
+        (got,) = await sub.wait_for("/feedback/result", 1)
+    assert validate_message(got) == "feedback_result"
+    assert not got.retain
+    assert got.json()["trigger_id"] == trigger.id
+    assert got.json()["status"] == "applied"
+    assert publisher.pending_durable == 0
 
 
 async def test_retained_state_status_and_clean_removal(
@@ -59,23 +83,24 @@ async def test_retained_state_status_and_clean_removal(
     """A late subscriber sees retained status/state/discovery; after forget() none remain."""
     settings = unique_settings(mosquitto, discovery_prefix="ha")
     node = node_id(DEVICE)
-    topics = (f"{settings.prefix}/#", f"ha/+/{node}/#")
+    topics = (f"{settings.prefix}/#", f"ha/+/{node}/#")  # legacy and device configs
     async with running(settings, tmp_path) as publisher:
         publisher.publish_metrics(window(0, 85, device=DEVICE))
         async with collecting(mosquitto.port, f"{settings.prefix}/{DEVICE}/metrics") as sub:
             publisher.publish_metrics(window(5, 85, device=DEVICE))
             await sub.wait_for("/metrics", 1)
         async with collecting(mosquitto.port, *topics) as late:
-            await late.wait_for("/config", 5)
+            await late.wait_for("/config", 1)
             await late.wait_for("/state", 1)
         assert all(m.retain for m in late.messages)
         assert late.on("/state")[0].json()["state"] == "high"
         assert late.on("/status")[0].payload == b"online"
+        assert [m.topic for m in late.on("/config")] == [f"ha/device/{node}/config"]
         async with collecting(mosquitto.port, *topics) as watcher:
-            await watcher.wait_for("/config", 5)
+            await watcher.wait_for("/config", 1)
             publisher.forget(DEVICE)
-            configs = await watcher.wait_for("/config", 10)
-        assert {m.payload for m in configs[5:]} == {b""}
+            configs = await watcher.wait_for("/config", 2)
+        assert [m.payload for m in configs[1:]] == [b""]
         async with collecting(mosquitto.port, *topics) as after:
             await after.wait_for("/status", 1)
             await asyncio.sleep(0.3)

@@ -28,6 +28,7 @@ def test_replay_gives_exactly_sliding_windows(
         np.testing.assert_array_equal(written, table.column(name), err_msg=name)
     assert sorted(p.name for p in out.iterdir()) == [
         "beats.csv",
+        "feedback.csv",
         "metrics.csv",
         "outcomes.csv",
         "triggers.csv",

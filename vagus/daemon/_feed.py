@@ -2,10 +2,11 @@
 
 Overflow policy (an output slower than the pipeline, or failing): the
 oldest item's beats, windows and status changes are dropped and counted;
-its triggers and outcomes are carried into the next item, never dropped.
+its triggers, outcomes and feedback results are carried into the next item,
+never dropped.
 Delivery failures stay here: logged once per kind of error (with its cause),
-counted, retried with capped backoff; triggers and outcomes of a failed
-delivery are retried, the rest is dropped and counted. The pipeline never
+counted, retried with capped backoff; triggers, outcomes and feedback
+results of a failed delivery are retried, the rest is dropped and counted. The pipeline never
 waits for an output and never sees its errors.
 """
 
@@ -21,7 +22,7 @@ from typing import Protocol
 
 from hrv import BeatBatch, WindowMetrics
 from ingest.backoff import backoff_delay
-from recommender import Outcome, Trigger
+from recommender import FeedbackResult, Outcome, Trigger
 from vagus.errors import UserError
 from vagus.events import DeviceStatus
 from vagus.pipeline import Emissions
@@ -55,6 +56,7 @@ class Output(Protocol):
     def trigger(self, trigger: Trigger) -> None: ...
     def outcome(self, outcome: Outcome) -> None: ...
     def status(self, status: DeviceStatus) -> None: ...
+    def feedback(self, result: FeedbackResult) -> None: ...
     async def run(self) -> None: ...
     async def close(self) -> None: ...
 
@@ -115,12 +117,13 @@ class OutputFeed:
         old = self._items.popleft()
         self.counters.dropped_windows += len(old.windows)
         self.counters.dropped_beats += sum(len(b) for b in old.beats)
-        if old.triggers or old.outcomes:
-            durable = Emissions(triggers=old.triggers, outcomes=old.outcomes)
+        if old.triggers or old.outcomes or old.feedback:
+            durable = _durable(old)
             if self._items:
                 nxt = self._items[0]
                 nxt.triggers[:0] = durable.triggers
                 nxt.outcomes[:0] = durable.outcomes
+                nxt.feedback[:0] = durable.feedback
             else:
                 self._items.append(durable)
 
@@ -137,11 +140,18 @@ def deliver(output: Output, item: Emissions) -> None:
 
 
 def deliver_durable(output: Output, item: Emissions) -> None:
-    """The triggers and outcomes of ``item``."""
+    """The triggers, outcomes and feedback results of ``item``."""
     for trigger in item.triggers:
         output.trigger(trigger)
     for outcome in item.outcomes:
         output.outcome(outcome)
+    for result in item.feedback:
+        output.feedback(result)
+
+
+def _durable(item: Emissions) -> Emissions:
+    """The part of ``item`` that is never dropped: triggers, outcomes, feedback results."""
+    return Emissions(triggers=item.triggers, outcomes=item.outcomes, feedback=item.feedback)
 
 
 async def run_feed(output: Output, feed: OutputFeed, rng: random.Random | None = None) -> None:
@@ -149,7 +159,7 @@ async def run_feed(output: Output, feed: OutputFeed, rng: random.Random | None =
 
     A failed delivery is logged once per kind of error and then counted;
     after a jittered backoff from ``RETRY_BASE_S`` to ``RETRY_CAP_S`` the next item is
-    tried, with the failed item's triggers and outcomes first. A `UserError`
+    tried, with the failed item's triggers, outcomes and feedback results first. A `UserError`
     (the output refuses for good) switches the output off.
     """
     rng = rng or random.Random()
@@ -166,13 +176,10 @@ async def run_feed(output: Output, feed: OutputFeed, rng: random.Random | None =
             feed.counters.failures["switched off"] = 1
             return
         except Exception as exc:  # an output's failure stays inside its own task
-            kind = _kind(exc)
-            seen = feed.counters.failures.get(kind, 0)
-            feed.counters.failures[kind] = seen + 1
-            if seen == 0:
+            if count_failure(feed.counters, exc):
                 log.error("output %s failed: %s (retrying with backoff)", output.name, exc)
-            if item.triggers or item.outcomes:
-                feed.put_first(Emissions(triggers=item.triggers, outcomes=item.outcomes))
+            if item.triggers or item.outcomes or item.feedback:
+                feed.put_first(_durable(item))
             if not durable_only:
                 feed.counters.dropped_windows += len(item.windows)
                 feed.counters.dropped_beats += sum(len(b) for b in item.beats)
@@ -182,6 +189,14 @@ async def run_feed(output: Output, feed: OutputFeed, rng: random.Random | None =
         if failing:
             log.warning("output %s delivers again after %d failed attempts", output.name, failing)
             failing = 0
+
+
+def count_failure(counters: FeedCounters, exc: Exception) -> bool:
+    """Count ``exc`` under its kind; True when it is the first of that kind (to be logged)."""
+    kind = _kind(exc)
+    seen = counters.failures.get(kind, 0)
+    counters.failures[kind] = seen + 1
+    return seen == 0
 
 
 def _kind(exc: Exception) -> str:

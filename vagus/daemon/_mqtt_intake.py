@@ -1,4 +1,11 @@
-"""The MQTT beats intake: ``<prefix>/+/beats`` into the daemon's inbox, acked after processing.
+"""The MQTT intake: ``<prefix>/+/beats`` and ``<prefix>/+/feedback`` into the daemon's inbox,
+acked after processing.
+
+Beats become `hrv.BeatBatch` events; feedback (a person's answer to a
+suggestion, `ingest.feedback_message`) becomes a `vagus.events.Feedback`,
+stamped with ``now()`` (the daemon's clock) when the message has no ``t_s``.
+Both take the same way in: one connection, one subscription request,
+the same deliveries, acks, refusals and backoff.
 
 Delivery: the subscription is QoS 1 in a persistent session (clean session
 off, fixed client id ``<client_id>-beats``), and a message is acknowledged
@@ -16,11 +23,12 @@ queues the rest for this session. The engine must call ``ack`` for every
 `Delivery`, also when it drops the beats as bad input, or the window fills
 and the intake stalls.
 
-Refusals: a message that `ingest.decode_beats` or `ingest.device_of_topic`
-refuses will never become valid, so it is acked at once, counted by reason
-(`IntakeCounters.rejected`) and logged at most once per reason per minute,
-with the count so far and never the payload's content. No exception
-raised by a message ends the intake.
+Refusals: a message that `ingest.decode_beats`, `ingest.device_of_topic`,
+`ingest.decode_feedback` or `ingest.device_of_feedback_topic` refuses will
+never become valid, so it is acked at once, counted by reason
+(`IntakeCounters.rejected`, `IntakeCounters.feedback_rejected`) and logged
+at most once per reason per minute, with the count so far and never the
+payload's content. No exception raised by a message ends the intake.
 
 Stopping (``stopping`` set): no new message is taken; the intake waits up
 to ``stop_timeout_s`` (default 2 s) for the deliveries already in the inbox
@@ -32,7 +40,9 @@ Connection loss: reconnect with `ingest.backoff.backoff_delay` (settings
 ``backoff_base_s``/``backoff_cap_s``); acks of deliveries from a lost
 connection are not sent on the next one (a packet id names a message only
 within one connection's exchange; the broker sends such messages again
-anyway). A broker that refuses the login raises `BrokerRefusedError`.
+anyway). A broker that refuses the login raises `BrokerRefusedError`, and a
+TLS failure no retry fixes (untrusted broker certificate, client certificate
+missing or refused) `BrokerTlsError`.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import logging
 import random
 import time
@@ -49,16 +60,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiomqtt
-from aiomqtt.exceptions import MqttConnectError
 from paho.mqtt.reasoncodes import ReasonCode
 
 from hrv import BeatBatch
 from ingest.backoff import backoff_delay
 from ingest.beats_message import beats_subscription, decode_beats, device_of_topic
-from ingest.errors import BeatsMessageError, BeatsRejection
-from vagus.events import Delivery, InboxItem
+from ingest.errors import (
+    BeatsMessageError,
+    BeatsRejection,
+    FeedbackMessageError,
+    FeedbackRejection,
+)
+from ingest.feedback_message import (
+    decode_feedback,
+    device_of_feedback_topic,
+    feedback_subscription,
+)
+from vagus.events import Delivery, Feedback, InboxItem, SourceEvent
 from vagus.mqtt import MqttSettings
-from vagus.mqtt.errors import BrokerRefusedError, BrokerUnavailableError, MqttOutputError
+from vagus.mqtt.failures import TlsAlerts, classify, client_logger, close_leaked_sockets
 from vagus.mqtt.retry import is_retryable
 
 log = logging.getLogger(__name__)
@@ -68,10 +88,6 @@ STOP_TIMEOUT_S = 2.0
 
 REJECT_LOG_INTERVAL_S = 60.0
 """At most one log line per rejection reason in this time."""
-
-# CONNACK codes that mean "you may not log in" (MQTT 3.1.1 §3.2.2.3, MQTT 5 §3.2.2.2), as
-# the publisher's.
-_REFUSED_CODES = frozenset({4, 5, 134, 135, 138, 140})
 
 Sleep = Callable[[float], Coroutine[Any, Any, None]]
 
@@ -89,7 +105,13 @@ class IntakeCounters:
     late_acks: int = 0
     """Deliveries acked after their connection ended (no PUBACK: the broker resends them)."""
     rejected: collections.Counter[BeatsRejection] = field(default_factory=collections.Counter)
-    """Refused messages by reason (acked at once: they never become valid)."""
+    """Refused beats messages by reason (acked at once: they never become valid)."""
+    feedback: int = 0
+    """Good feedback messages put into the inbox (also counted in ``delivered``)."""
+    feedback_rejected: collections.Counter[FeedbackRejection] = field(
+        default_factory=collections.Counter
+    )
+    """Refused feedback messages by reason (acked at once)."""
     internal_errors: int = 0
     """Messages whose decoding raised something other than `BeatsMessageError` (a bug)."""
     sessions: int = 0
@@ -99,8 +121,8 @@ class IntakeCounters:
 
     @property
     def rejected_total(self) -> int:
-        """Refused messages, all reasons."""
-        return sum(self.rejected.values())
+        """Refused messages, all reasons, beats and feedback."""
+        return sum(self.rejected.values()) + sum(self.feedback_rejected.values())
 
 
 async def receive_mqtt_beats(
@@ -114,8 +136,15 @@ async def receive_mqtt_beats(
     rng: random.Random | None = None,
     sleep: Sleep = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
+    alias: Callable[[str], str] | None = None,
+    now: Callable[[], float] = time.time,
 ) -> None:
-    """Put the beats of ``<prefix>/+/beats`` into ``inbox`` as deliveries until ``stopping``.
+    """Put the beats of ``<prefix>/+/beats`` and the answers of ``<prefix>/+/feedback`` into
+    ``inbox`` as deliveries until ``stopping``.
+
+    ``alias`` (a pseudonymiser) renames each message's device before anything else
+    sees it, log lines included. ``now`` (the daemon's clock, epoch seconds) stamps
+    feedback that carries no ``t_s``.
 
     See the module docs. Returns once stopped (after at most
     ``stop_timeout_s`` waiting for acks, plus the disconnect); raises
@@ -124,11 +153,13 @@ async def receive_mqtt_beats(
     """
     counters = counters if counters is not None else IntakeCounters()
     rng = rng if rng is not None else random.Random()
-    intake = _Intake(settings, inbox, counters, _RejectLog(clock))
+    intake = _Intake(settings, inbox, counters, _RejectLog(clock), alias, now)
+    tls_alerts = TlsAlerts()
+    logger = client_logger(f"{settings.client_id}-beats", tls_alerts)
     attempt = 0
     while not stopping.is_set():
         try:
-            async with _client(settings, password) as client:
+            async with _client(settings, password, logger) as client:
                 attempt = 0
                 await intake.serve(client, stopping, stop_timeout_s)
         except aiomqtt.MqttError as exc:
@@ -140,7 +171,8 @@ async def receive_mqtt_beats(
             if stopping.is_set():  # the connection broke while stopping (or disconnecting)
                 log.info("beats intake: connection ended while stopping: %s", exc)
                 break
-            error = _classify(settings, exc)
+            close_leaked_sockets(exc)
+            error = classify(settings, exc, tls_alert=tls_alerts.take())
             if not is_retryable(error):
                 raise error from exc
             delay_s = backoff_delay(
@@ -151,16 +183,20 @@ async def receive_mqtt_beats(
             log.warning("beats intake: %s; retry %d in %.1f s", error, attempt, delay_s)
             await _until_set(sleep(delay_s), stopping, name="mqtt-beats[backoff]")
     log.info(
-        "beats intake stopped: %d received, %d delivered, %d acked, %d rejected%s",
+        "beats intake stopped: %d received, %d delivered (%d feedback), %d acked, %d rejected%s",
         counters.received,
         counters.delivered,
+        counters.feedback,
         counters.acked,
         counters.rejected_total,
-        "".join(f", {reason} {n}" for reason, n in sorted(counters.rejected.items())),
+        "".join(f", {reason} {n}" for reason, n in sorted(counters.rejected.items()))
+        + "".join(
+            f", feedback {reason} {n}" for reason, n in sorted(counters.feedback_rejected.items())
+        ),
     )
 
 
-def _client(settings: MqttSettings, password: str | None) -> aiomqtt.Client:
+def _client(settings: MqttSettings, password: str | None, logger: logging.Logger) -> aiomqtt.Client:
     client = aiomqtt.Client(
         settings.host,
         settings.port,
@@ -171,22 +207,13 @@ def _client(settings: MqttSettings, password: str | None) -> aiomqtt.Client:
         timeout=settings.ack_timeout_s,
         tls_context=settings.ssl_context(),
         clean_session=False,
+        logger=logger,
     )
     # aiomqtt 2.5 acknowledges every QoS 1 message as it arrives and has no option against
     # it; paho's manual acknowledgement, set on its client before connecting, defers the
     # PUBACK until `_Connection.ack` sends it, i.e. until the engine has taken the beats.
     client._client.manual_ack_set(True)
     return client
-
-
-def _classify(settings: MqttSettings, exc: aiomqtt.MqttError) -> MqttOutputError:
-    rc = exc.rc if isinstance(exc, aiomqtt.MqttCodeError) else None
-    code = rc.value if isinstance(rc, ReasonCode) else rc
-    if isinstance(exc, MqttConnectError) and code in _REFUSED_CODES:
-        return BrokerRefusedError(
-            host=settings.host, port=settings.port, username=settings.username, reason=str(exc)
-        )
-    return BrokerUnavailableError(host=settings.host, port=settings.port, reason=str(exc))
 
 
 class _Connection:
@@ -269,9 +296,9 @@ class _RejectLog:
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._last_s: dict[BeatsRejection, float] = {}
+        self._last_s: dict[str, float] = {}
 
-    def due(self, reason: BeatsRejection) -> bool:
+    def due(self, reason: str) -> bool:
         now_s = self._clock()
         last_s = self._last_s.get(reason)
         if last_s is not None and now_s - last_s < REJECT_LOG_INTERVAL_S:
@@ -289,9 +316,14 @@ class _Intake:
         inbox: asyncio.Queue[InboxItem | None],
         counters: IntakeCounters,
         rejects: _RejectLog,
+        alias: Callable[[str], str] | None = None,
+        now: Callable[[], float] = time.time,
     ) -> None:
+        self._alias = alias
+        self._now = now
         self._prefix = settings.prefix
         self._topic = beats_subscription(settings.prefix)
+        self._feedback_topic = feedback_subscription(settings.prefix)
         self._inbox = inbox
         self._counters = counters
         self._rejects = rejects
@@ -306,11 +338,21 @@ class _Intake:
         """
         connection = _Connection(client, self._counters)
         try:
-            granted = await client.subscribe(self._topic, qos=1)
-            if [_code(rc) for rc in granted] != [1]:
-                log.warning("beats intake: subscription to %s granted %s", self._topic, granted)
+            topics = [(self._topic, 1), (self._feedback_topic, 1)]
+            granted = await client.subscribe(topics)
+            if [_code(rc) for rc in granted] != [1, 1]:
+                log.warning(
+                    "beats intake: subscription to %s and %s granted %s",
+                    self._topic,
+                    self._feedback_topic,
+                    granted,
+                )
             self._counters.sessions += 1
-            log.info("beats intake: receiving %s (QoS 1, persistent session)", self._topic)
+            log.info(
+                "beats intake: receiving %s and %s (QoS 1, persistent session)",
+                self._topic,
+                self._feedback_topic,
+            )
             await _until_set(self._take(client, connection), stopping, name="mqtt-beats[take]")
             unacked = await connection.settle(stop_timeout_s)
             if unacked:
@@ -325,33 +367,81 @@ class _Intake:
     async def _take(self, client: aiomqtt.Client, connection: _Connection) -> None:
         async for message in client.messages:
             self._counters.received += 1
-            batch = self._decode(message)
-            if batch is None:
+            is_feedback = message.topic.value.endswith("/feedback")
+            event: SourceEvent | None = (
+                self._decode_feedback(message) if is_feedback else self._decode(message)
+            )
+            if event is None:
                 connection.ack(message)
                 continue
             ack = connection.delivery_ack(message)
-            await self._inbox.put(Delivery(event=batch, ack=ack))
+            await self._inbox.put(Delivery(event=event, ack=ack))
             # No await since the put: the engine cannot have acked yet, and `track` copes.
             connection.track(ack)
             self._counters.delivered += 1
+            self._counters.feedback += is_feedback
+
+    def _decode_feedback(self, message: aiomqtt.Message) -> Feedback | None:
+        """The answer of ``message``, or None after counting (and maybe logging) its refusal."""
+        topic = message.topic.value
+        try:
+            device = device_of_feedback_topic(self._prefix, topic)
+            answer = decode_feedback(_payload(message.payload), device=device)
+            return Feedback(
+                device=device if self._alias is None else self._alias(device),
+                verdict=answer.verdict,
+                t_s=self._now() if answer.t_s is None else answer.t_s,
+                trigger_id=answer.trigger_id,
+            )
+        except FeedbackMessageError as exc:
+            self._counters.feedback_rejected[exc.reason] += 1
+            if self._rejects.due(f"feedback:{exc.reason}"):
+                log.warning(
+                    "feedback intake: refused a message on %s: %s (%d %s so far; logged once a "
+                    "minute)",
+                    self._shown(topic),
+                    exc.reason,
+                    self._counters.feedback_rejected[exc.reason],
+                    exc.reason,
+                )
+        except Exception as exc:  # a decoder bug must not stop the intake
+            self._decode_bug(topic, exc)
+        return None
 
     def _decode(self, message: aiomqtt.Message) -> BeatBatch | None:
         """The beats of ``message``, or None after counting (and maybe logging) its refusal."""
         topic = message.topic.value
         try:
-            return decode_beats(message.payload, device=device_of_topic(self._prefix, topic))
+            batch = decode_beats(message.payload, device=device_of_topic(self._prefix, topic))
+            if self._alias is None:
+                return batch
+            return dataclasses.replace(batch, device=self._alias(batch.device))
         except BeatsMessageError as exc:
             self._reject(exc.reason, topic)
         except Exception as exc:  # a decoder bug must not stop every device's beats
             self._decode_bug(topic, exc)
         return None
 
+    def _shown(self, topic: str) -> str:
+        """``topic`` for a log line: printable, its device pseudonymised when that is on."""
+        if self._alias is None:
+            return _printable(topic)
+        level = topic.rsplit("/", 1)[-1]
+        try:
+            if level == "feedback":
+                device = device_of_feedback_topic(self._prefix, topic)
+            else:
+                device = device_of_topic(self._prefix, topic)
+        except (BeatsMessageError, FeedbackMessageError):
+            return "a topic that names no valid device"
+        return _printable(f"{self._prefix}/{self._alias(device)}/{level}")
+
     def _reject(self, reason: BeatsRejection, topic: str) -> None:
         self._counters.rejected[reason] += 1
         if self._rejects.due(reason):
             log.warning(
                 "beats intake: refused a message on %s: %s (%d %s so far; logged once a minute)",
-                _printable(topic),
+                self._shown(topic),
                 reason,
                 self._counters.rejected[reason],
                 reason,
@@ -366,10 +456,17 @@ class _Intake:
             log.error(
                 "beats intake: BUG: decoding a message on %s raised %s%s; message dropped "
                 "(counted in internal_errors, logged once)",
-                _printable(topic),
+                self._shown(topic),
                 type(exc).__qualname__,
                 at,
             )
+
+
+def _payload(payload: object) -> bytes:
+    """A message's payload as bytes (aiomqtt types it loosely; MQTT payloads are bytes)."""
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload)
+    return str(payload).encode() if payload is not None else b""
 
 
 def _code(rc: object) -> object:

@@ -39,6 +39,8 @@ class NoticeLog:
             self._log.info(
                 "%s: beat times jumped; a new recording starts (%d so far)", device, total
             )
+        elif kind is NoticeKind.FEEDBACK:
+            self._log.warning("%s: feedback refused (%s), %d so far", device, notice.reason, total)
         elif kind is NoticeKind.QUARANTINED:
             self._log.error("%s: quarantined after an error: %s", device, notice.reason)
         else:

@@ -2,8 +2,8 @@
 
 Each is fed by its own delivery task from its own queue (`_feed`), never
 by the engine. Behind that, each keeps its own overflow policy (MQTT:
-metrics dropped and counted while the broker is away, triggers and outcomes
-journalled on disk; InfluxDB: points spooled on disk; files: written in a
+metrics dropped and counted while the broker is away, triggers, outcomes
+and feedback results journalled on disk; InfluxDB: points spooled on disk; files: written in a
 worker thread; console: last value wins).
 """
 
@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 
 from hrv import BeatBatch, WindowMetrics
-from recommender import Outcome, Trigger
+from recommender import FeedbackResult, Outcome, Trigger
 from vagus.events import DeviceStatus
 from vagus.influx import InfluxWriter
 from vagus.mqtt import MqttPublisher, TriggerQueueFullError
@@ -27,7 +29,8 @@ CLOSE_TIMEOUT_S = 2.0
 
 
 class MqttOutput:
-    """Metrics, states, battery, triggers and outcomes to the broker (`vagus.mqtt`)."""
+    """Metrics, states, battery, triggers, outcomes and feedback results to the broker
+    (`vagus.mqtt`)."""
 
     name = "mqtt"
     blocking = False
@@ -35,6 +38,7 @@ class MqttOutput:
     def __init__(self, publisher: MqttPublisher) -> None:
         self.publisher = publisher
         self.refused_triggers = 0
+        self._closed = asyncio.Event()
 
     def beats(self, batch: BeatBatch) -> None:
         """Beats are not published (they go to InfluxDB and session files)."""
@@ -56,6 +60,13 @@ class MqttOutput:
         except TriggerQueueFullError as exc:
             self._refused(exc)
 
+    def feedback(self, result: FeedbackResult) -> None:
+        """Journal the result for ``<device>/feedback/result``, so the sender sees it was taken."""
+        try:
+            self.publisher.publish_feedback_result(result)
+        except TriggerQueueFullError as exc:
+            self._refused(exc)
+
     def _refused(self, exc: TriggerQueueFullError) -> None:
         if not self.refused_triggers:
             log.error("mqtt: %s; new triggers and outcomes are refused until it drains", exc)
@@ -66,14 +77,31 @@ class MqttOutput:
             self.publisher.publish_battery(status.device, status.battery_pct, status.t_s)
 
     async def run(self) -> None:
-        await self.publisher.run()
+        """Publish until `close` is done, then disconnect (the publisher says "offline").
+
+        Returning then, not at cancellation, spares the supervisor's shutdown its wait for
+        outputs finishing their own last flush: the publisher never finishes by itself.
+        """
+        publishing = asyncio.create_task(self.publisher.run(), name="mqtt-publisher")
+        closed = asyncio.create_task(self._closed.wait(), name="mqtt-publisher.closed")
+        try:
+            await asyncio.wait([publishing, closed], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+            publishing.cancel()
+            await asyncio.wait([publishing, closed])
+        if not publishing.cancelled() and (error := publishing.exception()) is not None:
+            raise error
 
     async def close(self) -> None:
         """Give the broker a moment to take journalled triggers; the journal keeps the rest."""
-        if self.publisher.connected.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                    await self.publisher.wait_delivered()
+        try:
+            if self.publisher.connected.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                        await self.publisher.wait_delivered()
+        finally:
+            self._closed.set()
         if self.publisher.dropped_metrics:
             log.warning(
                 "mqtt: %d metrics messages dropped while the broker was away",
@@ -89,13 +117,15 @@ class MqttOutput:
 
 
 class InfluxOutput:
-    """Beats, windows, triggers, outcomes and device status to InfluxDB (`vagus.influx`)."""
+    """Beats, windows, triggers, outcomes, feedback and device status to InfluxDB
+    (`vagus.influx`). Feedback is stamped with ``clock`` (the time it was taken)."""
 
     name = "influx"
     blocking = False
 
-    def __init__(self, writer: InfluxWriter) -> None:
+    def __init__(self, writer: InfluxWriter, *, clock: Callable[[], float] = time.time) -> None:
         self.writer = writer
+        self._clock = clock
 
     def beats(self, batch: BeatBatch) -> None:
         self.writer.put_beats(batch)
@@ -112,6 +142,9 @@ class InfluxOutput:
     def status(self, status: DeviceStatus) -> None:
         self.writer.put_device_status(status)
 
+    def feedback(self, result: FeedbackResult) -> None:
+        self.writer.put_feedback(result, self._clock())
+
     async def run(self) -> None:
         await self.writer.run()
 
@@ -121,13 +154,17 @@ class InfluxOutput:
 
 
 class FilesOutput:
-    """CSV session files (`vagus.session`), appended and flushed per batch (in a worker thread)."""
+    """CSV session files (`vagus.session`), appended and flushed per batch (in a worker thread).
+
+    Feedback rows are stamped with ``clock`` (when the daemon recorded them).
+    """
 
     name = "files"
     blocking = True
 
-    def __init__(self, writer: SessionWriter) -> None:
+    def __init__(self, writer: SessionWriter, *, clock: Callable[[], float] = time.time) -> None:
         self.writer = writer
+        self._clock = clock
 
     def beats(self, batch: BeatBatch) -> None:
         self.writer.write_beats(batch)
@@ -143,6 +180,9 @@ class FilesOutput:
 
     def status(self, status: DeviceStatus) -> None:
         """Device status is not part of the session files."""
+
+    def feedback(self, result: FeedbackResult) -> None:
+        self.writer.write_feedback([result], t_s=self._clock())
 
     async def run(self) -> None:
         """Nothing runs in the background: every call writes and flushes."""

@@ -1,7 +1,8 @@
-"""InfluxDB line protocol for beats, windows, triggers, outcomes and device status (pure).
+"""InfluxDB line protocol for beats, windows, triggers, outcomes, feedback and device status.
 
 One point per beat (``beats``), per window (``hrv``), per trigger or outcome
-(``triggers``) and per status reading (``device``), every one tagged
+(``triggers``), per answer to a suggestion (``feedback``) and per status
+reading (``device``), every one tagged
 ``device`` and stamped with the beat clock in nanoseconds, so sending the
 same point twice overwrites it instead of adding a duplicate.
 
@@ -22,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from hrv import WINDOW_FIGURES, BeatBatch, WindowMetrics
-from recommender import Outcome, Trigger
+from recommender import FeedbackResult, Outcome, Trigger
 
 FieldValue = float | int | bool | str | None
 
@@ -186,6 +187,27 @@ def outcome_line(outcome: Outcome) -> str:
     }
     line = point("triggers", tags, fields, to_ns(outcome.t_s))
     assert line is not None  # judged is always written
+    return line
+
+
+def feedback_line(result: FeedbackResult, t_s: float) -> str:
+    """One ``feedback`` point at ``t_s`` (when it was taken): tags device, verdict and status;
+    fields ``answered`` (1, to count with ``sum``), ``accepted``, ``trigger_id``, and each
+    change as ``change_<name>`` (``<rule>.level`` -> ``change_<rule>.level``, the new raise).
+    """
+    fields: dict[str, FieldValue] = {
+        "answered": 1,
+        "accepted": result.accepted,
+        "trigger_id": result.trigger_id,
+    }
+    fields.update({f"change_{k}": float(v) for k, v in sorted(result.changes.items())})
+    tags = {
+        "device": result.device,
+        "verdict": str(result.verdict),
+        "status": str(result.status),
+    }
+    line = point("feedback", tags, fields, to_ns(t_s))
+    assert line is not None  # answered is always written
     return line
 
 

@@ -35,12 +35,13 @@ from dataclasses import dataclass
 
 from hrv import BeatBatch, WindowMetrics
 from ingest.backoff import backoff_delay
-from recommender import Outcome, Trigger
+from recommender import FeedbackResult, Outcome, Trigger
 from vagus.influx.errors import SpoolFullError, WriteError
 from vagus.influx.lines import (
     DeviceStatusLike,
     beat_lines,
     device_status_line,
+    feedback_line,
     outcome_line,
     trigger_line,
     window_lines,
@@ -107,6 +108,10 @@ class InfluxWriter:
     def put_outcome(self, outcome: Outcome) -> None:
         """Queue one ``triggers`` point for ``outcome``."""
         self.put_lines([outcome_line(outcome)])
+
+    def put_feedback(self, result: FeedbackResult, t_s: float) -> None:
+        """Queue one ``feedback`` point for ``result``, taken at ``t_s``."""
+        self.put_lines([feedback_line(result, t_s)])
 
     def put_device_status(self, status: DeviceStatusLike) -> None:
         """Queue one ``device`` point (battery, connected)."""

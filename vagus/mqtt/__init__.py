@@ -4,9 +4,17 @@
 the overflow policy. Payload builders and topics are pure and reusable.
 """
 
-from vagus.mqtt.discovery import discovery_messages, node_id, removal_messages
+from vagus.mqtt.discovery import (
+    device_config,
+    device_config_topic,
+    discovery_messages,
+    legacy_removal_messages,
+    node_id,
+    removal_messages,
+)
 from vagus.mqtt.errors import (
     BrokerRefusedError,
+    BrokerTlsError,
     BrokerUnavailableError,
     JournalCorruptError,
     MqttOutputError,
@@ -18,6 +26,7 @@ from vagus.mqtt.payloads import (
     Message,
     battery_json,
     encode,
+    feedback_result_json,
     metrics_json,
     outcome_json,
     state_json,
@@ -30,6 +39,7 @@ from vagus.mqtt.topics import Topics
 
 __all__ = [
     "BrokerRefusedError",
+    "BrokerTlsError",
     "BrokerUnavailableError",
     "JournalCorruptError",
     "JournalEntry",
@@ -42,9 +52,13 @@ __all__ = [
     "TriggerJournal",
     "TriggerQueueFullError",
     "battery_json",
+    "device_config",
+    "device_config_topic",
     "discovery_messages",
     "encode",
+    "feedback_result_json",
     "is_retryable",
+    "legacy_removal_messages",
     "metrics_json",
     "node_id",
     "outcome_json",

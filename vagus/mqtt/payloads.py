@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from hrv import WINDOW_FIGURES, WindowMetrics
-from recommender import Exercise, Outcome, StressLevel, Trigger
+from recommender import Exercise, FeedbackResult, Outcome, StressLevel, Trigger
 
 TRIGGER_SCHEMA = "vagus.trigger/1"
 OUTCOME_SCHEMA = "vagus.outcome/1"
 METRICS_SCHEMA = "vagus.metrics/1"
 STATE_SCHEMA = "vagus.state/1"
 BATTERY_SCHEMA = "vagus.battery/1"
+FEEDBACK_RESULT_SCHEMA = "vagus.feedback_result/1"
 
 Json = dict[str, Any]
 
@@ -119,3 +120,17 @@ def state_json(device: str, level: StressLevel, t_s: float, stress: float) -> Js
 def battery_json(device: str, battery_pct: int, t_s: float) -> Json:
     """Payload of the retained ``<prefix>/<device>/battery``."""
     return {"schema": BATTERY_SCHEMA, "device": device, "battery_pct": battery_pct, "t_s": t_s}
+
+
+def feedback_result_json(result: FeedbackResult) -> Json:
+    """Payload of ``<prefix>/<device>/feedback/result``: whether an answer was taken, and what
+    it moved (``changes``: the new raises, snooze end or exercise means)."""
+    return {
+        "schema": FEEDBACK_RESULT_SCHEMA,
+        "device": result.device,
+        "trigger_id": result.trigger_id,
+        "verdict": result.verdict.value,
+        "status": result.status.value,
+        "accepted": result.accepted,
+        "changes": {k: v for k, v in result.changes.items() if math.isfinite(v)},
+    }

@@ -7,9 +7,9 @@ Feeding and backpressure:
   full — typically while the broker is away — the new window is dropped and
   counted in ``dropped_metrics``; metrics are QoS 0 and a later window
   supersedes them.
-- Triggers and outcomes are never dropped: `publish_trigger` and
-  `publish_outcome` append them to the persisted `TriggerJournal` (fsync'ed)
-  and the task delivers them with QoS 1, acking each after the broker's
+- Triggers, outcomes and feedback results are never dropped: `publish_trigger`,
+  `publish_outcome` and `publish_feedback_result` append them to the persisted
+  `TriggerJournal` (fsync'ed) and the task delivers them with QoS 1, acking each after the broker's
   PUBACK. After a reconnect, everything still pending is sent again with the
   same id, so a subscriber may see a duplicate (same id) but never a loss.
 - Retained messages (status, state, battery, discovery) are latest-wins per
@@ -17,7 +17,9 @@ Feeding and backpressure:
   that lost its retained store (restart without persistence) is repaired.
 
 Reconnect: capped, jittered exponential backoff (`backoff_delay`); a broker
-that refuses the login raises `BrokerRefusedError` out of `run` (not retried).
+that refuses the login raises `BrokerRefusedError` out of `run`, and a TLS
+failure no retry fixes `BrokerTlsError` (see `vagus.mqtt.failures`); neither
+is retried.
 """
 
 from __future__ import annotations
@@ -29,19 +31,19 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 
 import aiomqtt
-from aiomqtt.exceptions import MqttConnectError
-from paho.mqtt.reasoncodes import ReasonCode
 
 from hrv import WindowMetrics
 from ingest.backoff import backoff_delay
-from recommender import Outcome, StressLevel, Trigger, stress_level
-from vagus.mqtt.discovery import discovery_messages, removal_messages
-from vagus.mqtt.errors import BrokerRefusedError, BrokerUnavailableError, MqttOutputError
+from recommender import FeedbackResult, Outcome, StressLevel, Trigger, stress_level
+from vagus import __version__
+from vagus.mqtt.discovery import discovery_messages, legacy_removal_messages, removal_messages
+from vagus.mqtt.failures import TlsAlerts, classify, client_logger, close_leaked_sockets
 from vagus.mqtt.journal import JournalEntry, TriggerJournal
 from vagus.mqtt.payloads import (
     Message,
     battery_json,
     encode,
+    feedback_result_json,
     metrics_json,
     outcome_json,
     state_json,
@@ -53,8 +55,6 @@ from vagus.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)
 
-# CONNACK codes that mean "you may not log in" (MQTT 3.1.1 §3.2.2.3, MQTT 5 §3.2.2.2).
-_REFUSED_CODES = frozenset({4, 5, 134, 135, 138, 140})
 _SHUTDOWN_TIMEOUT_S = 2.0
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -77,6 +77,8 @@ class MqttPublisher:
         self._journal = journal
         self._rng = rng
         self._sleep = sleep
+        self._tls_alerts = TlsAlerts()
+        self._logger = client_logger(settings.client_id, self._tls_alerts)
         self._topics = Topics(prefix=settings.prefix)
         self._metrics: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.queue_size)
         self._retained: dict[str, Message] = {}
@@ -152,6 +154,19 @@ class MqttPublisher:
         )
         self._wake.set()
 
+    def publish_feedback_result(self, result: FeedbackResult) -> None:
+        """Persist what became of a person's answer for delivery on ``<device>/feedback/result``
+        (QoS 1, never dropped), so the sender sees it was taken (or why not)."""
+        payload = encode(feedback_result_json(result))
+        self._journal.put(
+            JournalEntry(
+                id=f"feedback:{result.trigger_id}:{result.verdict.value}:{result.status.value}",
+                topic=self._topics.feedback_result(result.device),
+                payload=payload,
+            )
+        )
+        self._wake.set()
+
     def forget(self, device: str) -> None:
         """Remove ``device``: clear its retained topics and its Home Assistant entities."""
         self._levels.pop(device, None)
@@ -181,7 +196,8 @@ class MqttPublisher:
                     # Leaving the client while cancelled can raise MqttError, which would
                     # replace the CancelledError: a retry here would swallow the cancellation.
                     raise asyncio.CancelledError from exc
-                error = self._classify(exc)
+                close_leaked_sockets(exc)
+                error = classify(self._settings, exc, tls_alert=self._tls_alerts.take())
                 if not is_retryable(error):
                     raise error from exc
                 delay_s = backoff_delay(
@@ -207,17 +223,8 @@ class MqttPublisher:
             tls_context=settings.ssl_context(),
             will=aiomqtt.Will(self._topics.status, b"offline", qos=1, retain=True),
             clean_session=True,
+            logger=self._logger,
         )
-
-    def _classify(self, exc: aiomqtt.MqttError) -> MqttOutputError:
-        settings = self._settings
-        rc = exc.rc if isinstance(exc, aiomqtt.MqttCodeError) else None
-        code = rc.value if isinstance(rc, ReasonCode) else rc
-        if isinstance(exc, MqttConnectError) and code in _REFUSED_CODES:
-            return BrokerRefusedError(
-                host=settings.host, port=settings.port, username=settings.username, reason=str(exc)
-            )
-        return BrokerUnavailableError(host=settings.host, port=settings.port, reason=str(exc))
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         """Publish everything pending, then whatever arrives, until the connection fails."""
@@ -257,10 +264,20 @@ class MqttPublisher:
         self._dirty[topic] = message
 
     def _announce(self, device: str) -> None:
-        """Publish Home Assistant discovery for a device the first time it is seen."""
+        """Publish Home Assistant discovery for a device the first time it is seen.
+
+        First, once per device and run, empty retained payloads on the per-entity config
+        topics of earlier versions (a no-op for the broker and Home Assistant when there is
+        nothing there); they go out before the device config (``_dirty`` keeps insertion
+        order), so Home Assistant removes the old entities before it creates the new ones
+        under the same unique ids. Empty payloads leave ``_retained`` once published, so a
+        reconnect does not send them again.
+        """
         prefix = self._settings.discovery_prefix
         if prefix is None or device in self._announced:
             return
         self._announced.add(device)
-        for message in discovery_messages(prefix, self._topics, device):
+        for message in legacy_removal_messages(prefix, device):
+            self._set_retained(message.topic, b"")
+        for message in discovery_messages(prefix, self._topics, device, version=__version__):
             self._set_retained(message.topic, message.payload)

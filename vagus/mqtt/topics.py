@@ -48,3 +48,11 @@ class Topics:
     def battery(self, device: str) -> str:
         """Battery level of the strap (retained)."""
         return self.device(device, "battery")
+
+    def feedback(self, device: str) -> str:
+        """A person's answers to suggestions, read by the daemon (QoS 1)."""
+        return self.device(device, "feedback")
+
+    def feedback_result(self, device: str) -> str:
+        """What the daemon did with each answer (QoS 1, not retained)."""
+        return self.device(device, "feedback/result")

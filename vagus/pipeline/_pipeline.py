@@ -26,8 +26,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hrv import Baseline, BeatBatch, BoolArray, StreamEngine, WindowMetrics
-from recommender import Evaluator, Outcome, RecommenderConfig, Trigger
-from vagus.events import DeviceStatus, SourceEvent
+from recommender import (
+    Evaluator,
+    FeedbackResult,
+    FeedbackVerdict,
+    Outcome,
+    RecommenderConfig,
+    Trigger,
+)
+from recommender import Feedback as Answer
+from vagus.events import DeviceStatus, Feedback, SourceEvent
 from vagus.pipeline._guard import InputGuard
 
 QUARANTINE_S = 60.0
@@ -41,6 +49,7 @@ class NoticeKind(enum.StrEnum):
     """What a `Notice` reports."""
 
     DROPPED = "dropped"  # beats dropped by the guard; ``reason`` is a `Reject`
+    FEEDBACK = "feedback"  # feedback refused; ``reason`` says why
     SEGMENT = "segment"  # a time jump: the device's recording ended and a new one started
     QUARANTINED = "quarantined"  # processing raised; ``reason`` is the error
     RECOVERED = "recovered"  # a quarantined device starts afresh
@@ -65,6 +74,7 @@ class Emissions:
     triggers: list[Trigger] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     statuses: list[DeviceStatus] = field(default_factory=list)
+    feedback: list[FeedbackResult] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -74,6 +84,7 @@ class Emissions:
             or self.triggers
             or self.outcomes
             or self.statuses
+            or self.feedback
             or self.notices
         )
 
@@ -84,6 +95,7 @@ class Emissions:
         self.triggers += other.triggers
         self.outcomes += other.outcomes
         self.statuses += other.statuses
+        self.feedback += other.feedback
         self.notices += other.notices
 
 
@@ -131,9 +143,35 @@ class Pipeline:
         out = Emissions()
         if isinstance(event, DeviceStatus):
             out.statuses.append(event)
+        elif isinstance(event, Feedback):
+            self._feedback(event, out)
         else:
             self._beats(event, now, out)
         return out
+
+    def _feedback(self, event: Feedback, out: Emissions) -> None:
+        """Hand a person's answer to the rules; refusals are counted notices, never errors."""
+        trigger_id = event.trigger_id or self.evaluator.last_trigger_id(event.device)
+        problem = ""
+        if event.verdict not in set(FeedbackVerdict):
+            problem = "unknown_verdict"
+        elif not trigger_id:
+            problem = "no_trigger"
+        elif not math.isfinite(event.t_s):
+            problem = "bad_time"
+        if problem:
+            out.notices.append(
+                Notice(device=event.device, kind=NoticeKind.FEEDBACK, reason=problem)
+            )
+            return
+        answer = Answer(
+            trigger_id=str(trigger_id), verdict=FeedbackVerdict(event.verdict), t_s=event.t_s
+        )
+        result = self.evaluator.feedback(event.device, answer)
+        out.feedback.append(result)
+        if not result.accepted:
+            reason = str(result.status)
+            out.notices.append(Notice(device=event.device, kind=NoticeKind.FEEDBACK, reason=reason))
 
     def flush(self) -> Emissions:
         """End every device's recording: the last windows (and what they cause) out."""

@@ -13,7 +13,7 @@ from hrv import Quality
 from recommender import Outcome, Trigger
 from vagus.report._summary import STRESS_HIGH, Summary, summarize
 from vagus.report._svg import Band, Chart, Line, Marker, clock_label, render_chart
-from vagus.session import DeviceSession
+from vagus.session import DeviceSession, FeedbackRecord
 
 TRIGGER_COLOR = "#e8590c"
 VERDICT_COLORS = {
@@ -137,6 +137,35 @@ def _trigger_table(triggers: Sequence[Trigger], outcomes: Sequence[Outcome], t0_
     return (
         "<table><thead><tr><th>Time</th><th>Rule</th><th>Exercise</th><th>Severity</th>"
         "<th>Outcome</th><th>Δ ln RMSSD</th><th>Δ HR (bpm)</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _feedback_table(
+    feedback: Sequence[FeedbackRecord], triggers: Sequence[Trigger], t0_s: float
+) -> str:
+    """The person's answers: when, to which suggestion, what they said, and what it moved."""
+    if not feedback:
+        return '<p class="sub">No feedback in this session.</p>'
+    fired = {trigger.id: trigger for trigger in triggers}
+    rows = []
+    for record in feedback:
+        trigger = fired.get(record.trigger_id)
+        about = (
+            f"{clock_label(trigger.t_s - t0_s)} {trigger.exercise.name}"
+            if trigger is not None
+            else record.trigger_id[:8]
+        )
+        moved = ", ".join(f"{k} → {v:.2f}" for k, v in sorted(record.changed().items()))
+        rows.append(
+            f"<tr><td>{clock_label(record.t_s - t0_s)}</td><td>{escape(about)}</td>"
+            f"<td>{escape(str(record.verdict).replace('_', ' '))}</td>"
+            f"<td>{escape(str(record.status).replace('_', ' '))}</td>"
+            f"<td>{escape(moved)}</td></tr>"
+        )
+    return (
+        '<table class="feedback"><thead><tr><th>Time</th><th>Suggestion</th><th>Verdict</th>'
+        "<th>Taken</th><th>What it moved</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -269,6 +298,7 @@ def _device_section(session: DeviceSession) -> str:
         f"<h3>Summary</h3>{_summary_cards(summary)}"
         f"<h3>Charts</h3>{_charts(session, summary)}{_LEGEND}"
         f"<h3>Triggers and outcomes</h3>{_trigger_table(session.triggers, session.outcomes, t0_s)}"
+        f"<h3>Feedback</h3>{_feedback_table(session.feedback, session.triggers, t0_s)}"
         f"<h3>Windows by quality</h3>{_quality_table(summary)}"
         "</section>"
     )

@@ -1,4 +1,4 @@
-"""Session files: the CSV tables of one session (beats, windows, triggers, outcomes).
+"""Session files: the CSV tables of one session (beats, windows, triggers, outcomes, feedback).
 
 `SessionWriter` appends per batch (the daemon's CSV output and ``vagus
 replay``); `read_session` / `write_session` handle whole sessions, the
@@ -7,6 +7,7 @@ session from a recording with the engine and rules. Values read back are exactly
 """
 
 from vagus.session._beats_table import read_beats
+from vagus.session._feedback_table import FeedbackRecord
 from vagus.session._metrics_table import read_metrics
 from vagus.session._reader import read_session, write_session
 from vagus.session._replay import Progress, replay_beats, replay_file
@@ -17,6 +18,7 @@ from vagus.session.errors import SessionFileError
 
 __all__ = [
     "DeviceSession",
+    "FeedbackRecord",
     "Progress",
     "SessionFileError",
     "SessionWriter",

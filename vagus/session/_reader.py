@@ -9,12 +9,14 @@ import numpy as np
 
 from hrv import BeatBatch
 from vagus.session._beats_table import read_beats
+from vagus.session._feedback_table import FEEDBACK
 from vagus.session._metrics_table import read_metrics
 from vagus.session._outcomes_table import OUTCOMES
 from vagus.session._session import DeviceSession
 from vagus.session._triggers_table import read_triggers
 from vagus.session._writer import (
     BEATS_FILE,
+    FEEDBACK_FILE,
     METRICS_FILE,
     OUTCOMES_FILE,
     TRIGGERS_FILE,
@@ -26,8 +28,8 @@ from vagus.session.errors import SessionFileError
 def read_session(directory: Path) -> tuple[DeviceSession, ...]:
     """Every device of a session directory, in order of first appearance (beats first).
 
-    ``beats.csv`` and ``metrics.csv`` are required; a missing ``triggers.csv``
-    or ``outcomes.csv`` reads as none.
+    ``beats.csv`` and ``metrics.csv`` are required; a missing ``triggers.csv``,
+    ``outcomes.csv`` or ``feedback.csv`` reads as none.
     """
     if not directory.is_dir():
         raise SessionFileError(directory, None, "not a session directory")
@@ -39,7 +41,16 @@ def read_session(directory: Path) -> tuple[DeviceSession, ...]:
     outcomes = (
         OUTCOMES.read(directory / OUTCOMES_FILE) if (directory / OUTCOMES_FILE).exists() else []
     )
-    named = [*beats, *windows, *(t.device for t in triggers), *(o.device for o in outcomes)]
+    feedback = (
+        FEEDBACK.read(directory / FEEDBACK_FILE) if (directory / FEEDBACK_FILE).exists() else []
+    )
+    named = [
+        *beats,
+        *windows,
+        *(t.device for t in triggers),
+        *(o.device for o in outcomes),
+        *(f.device for f in feedback),
+    ]
     devices = list(dict.fromkeys(named))
     return tuple(
         DeviceSession(
@@ -48,6 +59,7 @@ def read_session(directory: Path) -> tuple[DeviceSession, ...]:
             windows=tuple(windows.get(device, ())),
             triggers=tuple(t for t in triggers if t.device == device),
             outcomes=tuple(o for o in outcomes if o.device == device),
+            feedback=tuple(f for f in feedback if f.device == device),
         )
         for device in devices
     )
@@ -66,3 +78,4 @@ def write_session(directory: Path, sessions: Sequence[DeviceSession]) -> None:
             writer.write_metrics(session.windows)
             writer.write_triggers(session.triggers)
             writer.write_outcomes(session.outcomes)
+            writer.write_feedback_records(session.feedback)

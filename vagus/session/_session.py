@@ -6,14 +6,16 @@ from dataclasses import dataclass
 
 from hrv import BeatBatch, WindowMetrics
 from recommender import Outcome, Trigger
+from vagus.session._feedback_table import FeedbackRecord
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class DeviceSession:
-    """One device's beats (columnar), windows, triggers and outcomes, oldest first."""
+    """One device's beats (columnar), windows, triggers, outcomes and feedback, oldest first."""
 
     device: str
     beats: BeatBatch
     windows: tuple[WindowMetrics, ...]
     triggers: tuple[Trigger, ...]
     outcomes: tuple[Outcome, ...]
+    feedback: tuple[FeedbackRecord, ...] = ()

@@ -1,4 +1,4 @@
-"""`SessionWriter`: appends beats, windows, triggers and outcomes to a session directory."""
+"""`SessionWriter`: appends beats, windows, triggers, outcomes and feedback to a session."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 from types import TracebackType
 
 from hrv import BeatBatch, WindowMetrics
-from recommender import Outcome, Trigger
+from recommender import FeedbackResult, Outcome, Trigger
 from vagus.private_files import private_dir
 from vagus.session._beats_table import BEATS_HEADER, beat_rows
 from vagus.session._csv_io import TableAppender
+from vagus.session._feedback_table import FEEDBACK, FeedbackRecord
 from vagus.session._metrics_table import METRICS
 from vagus.session._outcomes_table import OUTCOMES
 from vagus.session._triggers_table import TRIGGERS_HEADER, trigger_rows
@@ -22,12 +23,13 @@ BEATS_FILE = "beats.csv"
 METRICS_FILE = "metrics.csv"
 TRIGGERS_FILE = "triggers.csv"
 OUTCOMES_FILE = "outcomes.csv"
+FEEDBACK_FILE = "feedback.csv"
 
 
 class SessionWriter:
     """Appends to the CSV files of one session directory, flushing after every call.
 
-    All four files are created (with their header) when the writer opens, so
+    All five files are created (with their header) when the writer opens, so
     a session without triggers still has an empty ``triggers.csv``. With
     ``truncate=False`` (the daemon's case) an existing session is continued;
     with ``truncate=True`` (replay) it is started afresh. Use it as a context
@@ -49,16 +51,17 @@ class SessionWriter:
                 private_dir(directory)
             except OSError as exc:
                 raise _write_error(exc, directory) from exc
-            self._beats, self._metrics, self._triggers, self._outcomes = (
+            self._beats, self._metrics, self._triggers, self._outcomes, self._feedback = (
                 opened.enter_context(closing(_open_table(directory / name, header, truncate)))
                 for name, header in (
                     (BEATS_FILE, BEATS_HEADER),
                     (METRICS_FILE, METRICS.header),
                     (TRIGGERS_FILE, TRIGGERS_HEADER),
                     (OUTCOMES_FILE, OUTCOMES.header),
+                    (FEEDBACK_FILE, FEEDBACK.header),
                 )
             )
-            opened.pop_all()  # all four open: they stay open until `close`
+            opened.pop_all()  # all five open: they stay open until `close`
 
     def write_beats(self, batch: BeatBatch) -> None:
         """Append one device's batch of beats."""
@@ -76,9 +79,18 @@ class SessionWriter:
         """Append outcomes (any devices)."""
         self._outcomes.append(OUTCOMES.rows(outcomes))
 
+    def write_feedback(self, results: Iterable[FeedbackResult], *, t_s: float) -> None:
+        """Append what became of people's answers, recorded at ``t_s``."""
+        self._feedback.append(FEEDBACK.rows(FeedbackRecord.of(r, t_s=t_s) for r in results))
+
+    def write_feedback_records(self, records: Iterable[FeedbackRecord]) -> None:
+        """Append feedback rows as read back (`write_session`)."""
+        self._feedback.append(FEEDBACK.rows(records))
+
     def close(self) -> None:
         """Close every file."""
-        for table in (self._beats, self._metrics, self._triggers, self._outcomes):
+        tables = (self._beats, self._metrics, self._triggers, self._outcomes, self._feedback)
+        for table in tables:
             table.close()
 
     def __enter__(self) -> SessionWriter:
