@@ -38,14 +38,27 @@ from vagus.daemon import (
 from vagus.influx import InfluxWriter
 from vagus.mqtt import MqttPublisher, TriggerJournal
 from vagus.pipeline import Pipeline
+from vagus.privacy import MAPPING_FILE, Pseudonyms, read_key
 from vagus.private_files import private_dir
 from vagus.session import SessionWriter
+from vagus.web import WebOutput
 
 log = logging.getLogger(__name__)
 
 
-def simulated_sources(config: Config, *, start_t_s: float) -> dict[str, SourceFactory]:
-    """One virtual strap per simulated device, named ``<scenario device>-<n>``."""
+DeviceAlias = Callable[[str], str]
+"""What a device id becomes where it enters the daemon: itself, or its pseudonym."""
+
+
+def _same(device: str) -> str:
+    return device
+
+
+def simulated_sources(
+    config: Config, *, start_t_s: float, alias: DeviceAlias = _same
+) -> dict[str, SourceFactory]:
+    """One virtual strap per simulated device, named ``<scenario device>-<n>`` (or its
+    ``alias``)."""
     sim = config.sources.simulated
     if sim is None:
         return {}
@@ -53,7 +66,8 @@ def simulated_sources(config: Config, *, start_t_s: float) -> dict[str, SourceFa
     seed = scenario.seed if sim.seed is None else sim.seed
     sources: dict[str, SourceFactory] = {}
     for i in range(sim.devices):
-        device = scenario.device.name if sim.devices == 1 else f"{scenario.device.name}-{i + 1}"
+        name = scenario.device.name if sim.devices == 1 else f"{scenario.device.name}-{i + 1}"
+        device = alias(name)
         strap = VirtualStrap.from_scenario(
             scenario, start_t_s=start_t_s, speed=sim.speed, seed=seed + i, device=device
         )
@@ -69,17 +83,24 @@ ANY_STRAP_RESCAN_S = 5.0
 """Pause between scans while waiting for "any heart-rate strap" to show up."""
 
 
-async def nearest_strap(backend: BleakBackend, stopping: asyncio.Event) -> Target | None:
-    """The strongest heart-rate strap in range (scanning until one appears), or None if stopped."""
+async def nearest_strap(
+    backend: BleakBackend, stopping: asyncio.Event, *, alias: DeviceAlias = _same
+) -> Target | None:
+    """The strongest heart-rate strap in range (scanning until one appears), or None if stopped.
+
+    Its address is logged as ``alias`` gives it (a pseudonym when pseudonymising)."""
     while not stopping.is_set():
         found = await backend.discover(ANY_STRAP_RESCAN_S)
         if found:
-            log.info("connecting to the nearest heart-rate strap %s", found[0].address)
+            shown = alias(found[0].address.upper())
+            log.info("connecting to the nearest heart-rate strap %s", shown)
             return Target(address=found[0].address.upper())
     return None
 
 
-def _ble_source(spec: BleDevice, backend: BleakBackend) -> tuple[str, SourceFactory]:
+def _ble_source(
+    spec: BleDevice, backend: BleakBackend, alias: DeviceAlias = _same
+) -> tuple[str, SourceFactory]:
     fixed = (
         Target(address=spec.address.upper())
         if spec.address
@@ -87,10 +108,10 @@ def _ble_source(spec: BleDevice, backend: BleakBackend) -> tuple[str, SourceFact
         if spec.name
         else None
     )
-    device = spec.label or (fixed.label if fixed else "strap")
+    device = alias(spec.label or (fixed.label if fixed else "strap"))
 
     async def run(inbox: Inbox, stopping: asyncio.Event) -> None:
-        target = fixed or await nearest_strap(backend, stopping)
+        target = fixed or await nearest_strap(backend, stopping, alias=alias)
         if target is None:
             return
         to_status = link_status(device)
@@ -115,10 +136,12 @@ def build_daemon(
 ) -> Daemon:
     """The daemon the config describes (nothing runs until `Daemon.run`)."""
     start_t_s = time.time() if start_t_s is None else start_t_s
-    sources = simulated_sources(config, start_t_s=start_t_s)
+    alias = device_alias(config)
+    clock = _clock(config, start_t_s)
+    sources = simulated_sources(config, start_t_s=start_t_s, alias=alias)
     if config.sources.ble:
         backend = BleakBackend()
-        sources.update(_ble_source(spec, backend) for spec in config.sources.ble)
+        sources.update(_ble_source(spec, backend, alias) for spec in config.sources.ble)
     outputs: list[Output] = []
     if console is not None and config.console.enabled:
         outputs.append(ConsoleOutput(console, title=title))
@@ -126,6 +149,13 @@ def build_daemon(
     if config.mqtt is not None:
         mqtt = config.mqtt
         password = mqtt.resolve_password(environ)
+        if mqtt.insecure_login:
+            log.warning(
+                "mqtt: the password for %s:%d is sent in clear text (no TLS; "
+                "allow_insecure_login = true)",
+                mqtt.host,
+                mqtt.port,
+            )
         journal = TriggerJournal(
             _ensure(state_dir) / "mqtt-journal.jsonl", max_pending=mqtt.max_pending
         )
@@ -134,12 +164,17 @@ def build_daemon(
         if config.sources.mqtt_beats.enabled:
             secret = None if password is None else password.get_secret_value()
             sources["mqtt-beats"] = functools.partial(
-                receive_mqtt_beats, mqtt, secret, stop_timeout_s=INTAKE_STOP_TIMEOUT_S
+                receive_mqtt_beats,
+                mqtt,
+                secret,
+                stop_timeout_s=INTAKE_STOP_TIMEOUT_S,
+                alias=None if alias is _same else alias,
+                now=clock,
             )
     if config.influx is not None:
-        outputs.append(InfluxOutput(InfluxWriter(config.influx)))
+        outputs.append(InfluxOutput(InfluxWriter(config.influx), clock=clock))
     if config.files.dir is not None:
-        outputs.append(FilesOutput(SessionWriter(config.files.dir)))
+        outputs.append(FilesOutput(SessionWriter(config.files.dir), clock=clock))
     engine = StreamEngine(window_s=config.engine.window_s, step_s=config.engine.step_s)
     pipeline = Pipeline(engine=engine, rules=config.recommender, local_time=local_time_of)
     state = BaselineStore(state_dir / "baselines.json")
@@ -147,13 +182,31 @@ def build_daemon(
         pipeline.restore(state.load_pipeline(), state.load())
     except RuleStateError as exc:
         raise BaselineFileError(state.path, f"rule state at {exc.where}: {exc.reason}") from exc
-    return Daemon(
+    web = None
+    if config.web is not None:  # last: it binds its port, and nothing after it can fail
+        web = WebOutput(
+            config.web, step_s=config.engine.step_s, clock=clock, report_dir=config.files.dir
+        )
+        outputs.append(web)
+    daemon = Daemon(
         sources=sources,
         pipeline=pipeline,
         outputs=outputs,
         state=state,
-        clock=_clock(config, start_t_s),
+        clock=clock,
     )
+    if web is not None:
+        web.attach(daemon.inbox)  # feedback from the page takes the sources' way in
+    return daemon
+
+
+def device_alias(config: Config) -> DeviceAlias:
+    """Device ids as they enter: pseudonyms with ``[privacy] pseudonymise``, else themselves."""
+    privacy = config.privacy
+    if not privacy.pseudonymise or privacy.salt_file is None:
+        return _same
+    log.info("device ids are pseudonymised (mapping in %s)", config.state_dir / MAPPING_FILE)
+    return Pseudonyms(read_key(privacy.salt_file), config.state_dir)
 
 
 def local_time_of(t_s: float) -> dt.time:

@@ -16,6 +16,7 @@ only take ``[engine]`` and the rules).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -46,9 +47,10 @@ from recommender import RecommenderConfig, RuleConfigError
 from recommender import parse_config as parse_rules
 from simulators.errors import ScenarioError
 from simulators.scenario import load_scenario
-from vagus.errors import UserError
+from vagus.errors import CONFIG_KEY_PROBLEM, UserError, config_key_problem
 from vagus.influx import InfluxSettings
 from vagus.mqtt import MqttSettings, SecretUnavailableError
+from vagus.privacy import SaltFileError, read_key
 
 APP_NAME = "vagus"
 
@@ -69,8 +71,11 @@ MAX_WINDOW_S = 300.0
 MIN_STEP_S = 1.0
 """Shortest engine step: below it a short recording explodes into tens of thousands of windows."""
 
+MIN_WEB_TOKEN_CHARS = 16
+"""Shortest access token of the web page (``[web] token_file``)."""
+
 _VALUE_PROBLEM = "config_value"
-_KEY_PROBLEM = "config_key"
+_KEY_PROBLEM = CONFIG_KEY_PROBLEM
 _CHECK_DIRS = "check_dirs"
 
 
@@ -79,11 +84,8 @@ def _value_problem(allowed: str) -> PydanticCustomError:
     return PydanticCustomError(_VALUE_PROBLEM, "{allowed}", {"allowed": allowed})
 
 
-def _key_problem(key: str, value: object, allowed: str) -> PydanticCustomError:
-    """A section-level check's problem, reported against ``key`` (relative to the section)."""
-    return PydanticCustomError(
-        _KEY_PROBLEM, "{allowed}", {"key": key, "value": value, "allowed": allowed}
-    )
+_key_problem = config_key_problem
+"""A section-level check's problem, reported against ``key`` (relative to the section)."""
 
 
 def directory_problem(path: Path) -> str | None:
@@ -238,6 +240,104 @@ class LogSettings(Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+DEFAULT_WEB_LISTEN = "127.0.0.1:8765"
+
+
+def listen_address(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) as host and port; ValueError says what is wrong."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be HOST:PORT with a port from 1 to 65535")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: not known to be loopback
+        return False
+
+
+class WebSettings(Section):
+    """The live page (`vagus.web`): loopback by default; any other address needs a token."""
+
+    listen: str = DEFAULT_WEB_LISTEN
+    token_file: Path | None = Field(
+        None, description="file holding the access token (required off loopback)"
+    )
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, listen: str) -> str:
+        try:
+            listen_address(listen)
+        except ValueError as exc:
+            raise _value_problem(str(exc)) from None
+        return listen
+
+    @field_validator("token_file")
+    @classmethod
+    def _token_readable(cls, path: Path | None) -> Path | None:
+        """The token is read when the page starts; an unreadable or empty file is an error now."""
+        if path is None:
+            return None
+        path = path.expanduser()
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _value_problem(f"cannot read the token: {exc}") from None
+        if len(token) < MIN_WEB_TOKEN_CHARS:
+            raise _value_problem(f"the token must be at least {MIN_WEB_TOKEN_CHARS} characters")
+        return path
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> WebSettings:
+        """Health data leaves this machine only to a client that knows the token."""
+        host, _ = listen_address(self.listen)
+        if self.token_file is None and not is_loopback(host):
+            raise _key_problem(
+                "listen",
+                self.listen,
+                "is not a loopback address: set web.token_file (a file holding an access token)",
+            )
+        return self
+
+    def read_token(self) -> str | None:
+        """The access token (stripped), or None without ``token_file``."""
+        if self.token_file is None:
+            return None
+        return self.token_file.read_text(encoding="utf-8").strip()
+
+
+class PrivacySettings(Section):
+    """``pseudonymise``: every device id becomes a keyed hash of it (see `vagus.privacy`)."""
+
+    pseudonymise: bool = False
+    salt_file: Path | None = Field(
+        None, description="the secret key (at least 16 bytes, not readable by others)"
+    )
+
+    @field_validator("salt_file")
+    @classmethod
+    def _expand(cls, path: Path | None) -> Path | None:
+        return None if path is None else path.expanduser()
+
+    @model_validator(mode="after")
+    def _key_given(self) -> PrivacySettings:
+        if self.pseudonymise and self.salt_file is None:
+            raise _key_problem(
+                "pseudonymise",
+                True,
+                "needs salt_file, a file of secret random bytes (see `vagus config example`)",
+            )
+        return self
+
+
 class Config(Section):
     """The whole config file; ``rules`` and ``recommender`` are validated by `recommender`."""
 
@@ -249,6 +349,8 @@ class Config(Section):
     files: FilesOutput = FilesOutput()
     console: ConsoleOutput = ConsoleOutput()
     log: LogSettings = LogSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    web: WebSettings | None = None
     recommender: RecommenderConfig = Field(default_factory=lambda: parse_rules({}))
 
     @model_validator(mode="before")
@@ -387,6 +489,11 @@ def parse_config(
             config.mqtt.resolve_password(environ)
         except SecretUnavailableError as exc:
             problems.append(str(exc))
+    if config.privacy.pseudonymise and config.privacy.salt_file is not None:
+        try:
+            read_key(config.privacy.salt_file)
+        except SaltFileError as exc:
+            problems.append(str(exc))
     if problems:
         raise ConfigError(source, problems)
     return config
@@ -415,3 +522,15 @@ def load_config(path: Path | None, *, check_dirs: bool = True) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from exc
     return parse_config(data, source=str(path), check_dirs=check_dirs)
+
+
+def with_web_listen(config: Config, listen: str) -> Config:
+    """``config`` serving the page on ``listen`` (``--web HOST:PORT``), checked like the file's
+    ``[web]`` section (its ``token_file`` is kept); problems are a `ConfigError` from ``--web``."""
+    current = {} if config.web is None else config.web.model_dump(exclude_defaults=True)
+    try:
+        web = WebSettings.model_validate({**current, "listen": listen})
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("web", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise ConfigError("--web", [_describe(e) for e in errors]) from None
+    return config.model_copy(update={"web": web})

@@ -41,7 +41,7 @@ def test_missing_secret_is_one_line_exit_2(
 ) -> None:
     """A password read from an unset environment variable fails at start, not at first use."""
     monkeypatch.delenv("VAGUS_TEST_MQTT_PASSWORD", raising=False)
-    text = '[mqtt]\nusername = "vagus"\npassword_env = "VAGUS_TEST_MQTT_PASSWORD"\n'
+    text = '[mqtt]\ntls = true\nusername = "vagus"\npassword_env = "VAGUS_TEST_MQTT_PASSWORD"\n'
     code, lines = _check(tmp_path, text, capsys)
     assert code == 2
     assert len(lines) == 1

@@ -9,7 +9,13 @@ import os
 import socket
 from typing import Any
 
-from vagus.config import Config, default_config_path, load_config, parse_config
+from vagus.config import (
+    Config,
+    default_config_path,
+    load_config,
+    parse_config,
+    with_web_listen,
+)
 from vagus.console import make_console
 from vagus.logs import setup_logging
 
@@ -27,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--offline", action="store_true", help="use no MQTT broker or InfluxDB even if present"
+    )
+    parser.add_argument(
+        "--web",
+        metavar="HOST:PORT",
+        default=None,
+        help="serve the live page there (e.g. 127.0.0.1:8765)",
     )
 
 
@@ -67,7 +79,11 @@ def demo_config(args: argparse.Namespace, user: Config) -> tuple[Config, list[st
         notes.append("no MQTT broker or InfluxDB in use: console only")
     config = parse_config(data, source="demo")
     updates = {k: v for k, v in (("mqtt", mqtt), ("influx", influx)) if v is not None}
-    return config.model_copy(update=updates), notes
+    config = config.model_copy(update=updates)
+    if args.web is not None:  # the user's [web] token_file applies to the demo's page too
+        config = with_web_listen(config.model_copy(update={"web": user.web}), args.web)
+        notes.append(f"live page on http://{args.web}/")
+    return config, notes
 
 
 def run(args: argparse.Namespace) -> int:

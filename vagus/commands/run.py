@@ -7,7 +7,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from vagus.config import default_config_path, load_config
+from vagus.config import default_config_path, load_config, with_web_listen
 from vagus.console import make_console
 from vagus.errors import UserError
 from vagus.logs import setup_logging
@@ -23,10 +23,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"config file (default: {default_config_path()}; see `vagus config example`)",
     )
+    parser.add_argument(
+        "--web",
+        metavar="HOST:PORT",
+        default=None,
+        help="serve the live page there (e.g. 127.0.0.1:8765; overrides [web] listen)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.web is not None:
+        config = with_web_listen(config, args.web)
     setup_logging(config.log.level)
     sources = config.sources
     if not (sources.ble or sources.simulated or sources.mqtt_beats.enabled):
