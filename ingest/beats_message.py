@@ -30,12 +30,21 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
 from hrv import BeatBatch, BoolArray, FloatArray
-from ingest.device_ids import device_id_problem
+from ingest.device_topics import (
+    DuplicateKeyError,
+    TopicError,
+    check_device,
+    device_of,
+    device_topic,
+    strict_object,
+    subscription,
+)
 from ingest.errors import BeatsMessageError, BeatsRejection
 
 __all__ = [
@@ -62,6 +71,7 @@ MAX_BEATS_PER_MESSAGE = 4096
 MAX_JSON_DEPTH = 16
 """Deepest JSON nesting parsed (a beats message has 2); deeper is refused before parsing."""
 
+_T = TypeVar("_T")
 _LEVEL = "beats"
 _FIELDS = frozenset({"schema", "device", "t_s", "rr_ms", "gap"})
 _NUMBER_TYPES = frozenset({int, float, type(None)})
@@ -115,8 +125,8 @@ def decode_beats(payload: bytes, *, device: str) -> BeatBatch:
             BeatsRejection.TOO_DEEP, f"nested {depth} deep, at most {MAX_JSON_DEPTH}"
         )
     try:
-        data = json.loads(text, object_pairs_hook=_object)
-    except _DuplicateKeyError as exc:
+        data = json.loads(text, object_pairs_hook=strict_object)
+    except DuplicateKeyError as exc:
         raise BeatsMessageError(BeatsRejection.WRONG_SCHEMA, "duplicate key") from exc
     except RecursionError as exc:  # unreachable after the depth check; kept as a backstop
         raise BeatsMessageError(BeatsRejection.TOO_DEEP) from exc
@@ -128,15 +138,12 @@ def decode_beats(payload: bytes, *, device: str) -> BeatBatch:
 
 def beats_topic(prefix: str, device: str) -> str:
     """``<prefix>/<device>/beats``; `BeatsMessageError` (``bad_device``) for an invalid id."""
-    _check_prefix(prefix)
-    _check_device(device)
-    return f"{prefix}/{device}/{_LEVEL}"
+    return _topic_call(device_topic, prefix, device, _LEVEL)
 
 
 def beats_subscription(prefix: str) -> str:
     """``<prefix>/+/beats``: the beats of every device."""
-    _check_prefix(prefix)
-    return f"{prefix}/+/{_LEVEL}"
+    return subscription(prefix, _LEVEL)
 
 
 def device_of_topic(prefix: str, topic: str) -> str:
@@ -147,29 +154,7 @@ def device_of_topic(prefix: str, topic: str) -> str:
     valid device id (empty, too long, a character other than letters,
     digits, ``. _ : -``).
     """
-    _check_prefix(prefix)
-    head, tail = f"{prefix}/", f"/{_LEVEL}"
-    if (
-        len(topic) < len(head) + len(tail)
-        or not topic.startswith(head)
-        or not topic.endswith(tail)
-        or "/" in topic[len(head) : -len(tail)]
-    ):
-        raise BeatsMessageError(BeatsRejection.BAD_TOPIC)
-    device = topic[len(head) : -len(tail)]
-    _check_device(device)
-    return device
-
-
-class _DuplicateKeyError(Exception):
-    """A JSON object names a key twice (parsers disagree on which value wins)."""
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _DuplicateKeyError
-    return obj
+    return _topic_call(device_of, prefix, topic, _LEVEL)
 
 
 def _nesting_depth(text: str) -> int:
@@ -242,14 +227,12 @@ def _flags(values: list[Any]) -> BoolArray:
 
 
 def _check_device(device: str) -> None:
-    problem = device_id_problem(device)
-    if problem is not None:
-        raise BeatsMessageError(BeatsRejection.BAD_DEVICE, problem)
+    _topic_call(check_device, device)
 
 
-def _check_prefix(prefix: str) -> None:
-    levels = prefix.split("/")
-    if not all(levels) or set(prefix) & {"+", "#", "\0"}:
-        raise ValueError(
-            f"topic prefix {prefix!r}: levels must be non-empty, without + # or NUL characters"
-        )
+def _topic_call(fn: Callable[..., _T], *args: str) -> _T:
+    """``fn(*args)`` with a `TopicError` turned into this codec's typed error."""
+    try:
+        return fn(*args)
+    except TopicError as exc:
+        raise BeatsMessageError(BeatsRejection(exc.reason), exc.detail) from exc

@@ -28,10 +28,19 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from ingest.device_ids import device_id_problem
+from ingest.device_topics import (
+    DuplicateKeyError,
+    TopicError,
+    check_device,
+    device_of,
+    device_topic,
+    strict_object,
+    subscription,
+)
 from ingest.errors import FeedbackMessageError, FeedbackRejection
 
 __all__ = [
@@ -58,6 +67,7 @@ MAX_TRIGGER_ID_LEN = 64
 VERDICTS = ("helpful", "not_now", "false_alarm", "did_exercise")
 """The verdicts a person can give (the values of `recommender.FeedbackVerdict`)."""
 
+_T = TypeVar("_T")
 _LEVEL = "feedback"
 _REQUIRED = frozenset({"schema", "verdict"})
 _FIELDS = frozenset({"schema", "verdict", "trigger_id", "t_s"})
@@ -111,8 +121,8 @@ def decode_feedback(payload: bytes, *, device: str) -> FeedbackMessage:
     except UnicodeDecodeError as exc:
         raise FeedbackMessageError(FeedbackRejection.NOT_UTF8) from exc
     try:
-        data = json.loads(text, object_pairs_hook=_object)
-    except _DuplicateKeyError as exc:
+        data = json.loads(text, object_pairs_hook=strict_object)
+    except DuplicateKeyError as exc:
         raise FeedbackMessageError(FeedbackRejection.WRONG_SCHEMA, "duplicate key") from exc
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise FeedbackMessageError(FeedbackRejection.NOT_JSON) from exc
@@ -131,43 +141,18 @@ def decode_feedback(payload: bytes, *, device: str) -> FeedbackMessage:
 
 def feedback_topic(prefix: str, device: str) -> str:
     """``<prefix>/<device>/feedback``; `FeedbackMessageError` (``bad_device``) for a bad id."""
-    _check_prefix(prefix)
-    _check_device(device)
-    return f"{prefix}/{device}/{_LEVEL}"
+    return _topic_call(device_topic, prefix, device, _LEVEL)
 
 
 def feedback_subscription(prefix: str) -> str:
     """``<prefix>/+/feedback``: the feedback of every device."""
-    _check_prefix(prefix)
-    return f"{prefix}/+/{_LEVEL}"
+    return subscription(prefix, _LEVEL)
 
 
 def device_of_feedback_topic(prefix: str, topic: str) -> str:
     """The device of a feedback ``topic`` under ``prefix``; `FeedbackMessageError` with
     ``bad_topic`` (not ``<prefix>/<one level>/feedback``) or ``bad_device``."""
-    _check_prefix(prefix)
-    head, tail = f"{prefix}/", f"/{_LEVEL}"
-    middle = topic[len(head) : -len(tail)]
-    if (
-        len(topic) <= len(head) + len(tail)
-        or not topic.startswith(head)
-        or not topic.endswith(tail)
-        or "/" in middle
-    ):
-        raise FeedbackMessageError(FeedbackRejection.BAD_TOPIC)
-    _check_device(middle)
-    return middle
-
-
-class _DuplicateKeyError(Exception):
-    """A JSON object names a key twice (parsers disagree on which value wins)."""
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _DuplicateKeyError
-    return obj
+    return _topic_call(device_of, prefix, topic, _LEVEL)
 
 
 def _check_fields(message: dict[str, Any]) -> None:
@@ -209,14 +194,12 @@ def _finite(value: int | float) -> bool:
 
 
 def _check_device(device: str) -> None:
-    problem = device_id_problem(device)
-    if problem is not None:
-        raise FeedbackMessageError(FeedbackRejection.BAD_DEVICE, problem)
+    _topic_call(check_device, device)
 
 
-def _check_prefix(prefix: str) -> None:
-    levels = prefix.split("/")
-    if not all(levels) or set(prefix) & {"+", "#", "\0"}:
-        raise ValueError(
-            f"topic prefix {prefix!r}: levels must be non-empty, without + # or NUL characters"
-        )
+def _topic_call(fn: Callable[..., _T], *args: str) -> _T:
+    """``fn(*args)`` with a `TopicError` turned into this codec's typed error."""
+    try:
+        return fn(*args)
+    except TopicError as exc:
+        raise FeedbackMessageError(FeedbackRejection(exc.reason), exc.detail) from exc

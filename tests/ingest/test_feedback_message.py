@@ -110,7 +110,7 @@ def test_topics_name_the_device() -> None:
         ("vagus/a/b/feedback", FeedbackRejection.BAD_TOPIC),
         ("vagus/phone-1/beats", FeedbackRejection.BAD_TOPIC),
         ("other/phone-1/feedback", FeedbackRejection.BAD_TOPIC),
-        ("vagus//feedback", FeedbackRejection.BAD_TOPIC),
+        ("vagus//feedback", FeedbackRejection.BAD_DEVICE),
         ("vagus/-x/feedback", FeedbackRejection.BAD_DEVICE),
     ]:
         with pytest.raises(FeedbackMessageError) as info:
