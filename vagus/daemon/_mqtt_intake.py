@@ -76,6 +76,7 @@ from ingest.feedback_message import (
     device_of_feedback_topic,
     feedback_subscription,
 )
+from vagus.daemon._notices import RateLimit
 from vagus.events import Delivery, Feedback, InboxItem, SourceEvent
 from vagus.mqtt import MqttSettings
 from vagus.mqtt.failures import TlsAlerts, classify, client_logger, close_leaked_sockets
@@ -153,7 +154,7 @@ async def receive_mqtt_beats(
     """
     counters = counters if counters is not None else IntakeCounters()
     rng = rng if rng is not None else random.Random()
-    intake = _Intake(settings, inbox, counters, _RejectLog(clock), alias, now)
+    intake = _Intake(settings, inbox, counters, RateLimit(clock, REJECT_LOG_INTERVAL_S), alias, now)
     tls_alerts = TlsAlerts()
     logger = client_logger(f"{settings.client_id}-beats", tls_alerts)
     attempt = 0
@@ -291,22 +292,6 @@ class _Ack:
             self._connection.acked(self, self._message)
 
 
-class _RejectLog:
-    """Says when a rejection reason may be logged again: once per `REJECT_LOG_INTERVAL_S`."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._last_s: dict[str, float] = {}
-
-    def due(self, reason: str) -> bool:
-        now_s = self._clock()
-        last_s = self._last_s.get(reason)
-        if last_s is not None and now_s - last_s < REJECT_LOG_INTERVAL_S:
-            return False
-        self._last_s[reason] = now_s
-        return True
-
-
 class _Intake:
     """Takes messages from one connection after another into the inbox."""
 
@@ -315,7 +300,7 @@ class _Intake:
         settings: MqttSettings,
         inbox: asyncio.Queue[InboxItem | None],
         counters: IntakeCounters,
-        rejects: _RejectLog,
+        rejects: RateLimit,
         alias: Callable[[str], str] | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from vagus.pipeline import Notice, NoticeKind
 
@@ -17,20 +17,38 @@ REPEAT_S = 60.0
 """Least time between two log lines about the same kind of notice."""
 
 
+class RateLimit:
+    """Says whether a kind of log line may be written now: the first time, then once per
+    ``every_s`` (the lines in between are only counted by the caller)."""
+
+    def __init__(self, clock: Callable[[], float], every_s: float = REPEAT_S) -> None:
+        self._clock = clock
+        self._every_s = every_s
+        self._logged_at: dict[Hashable, float] = {}
+
+    def due(self, key: Hashable) -> bool:
+        """True (and the clock restarts for ``key``) when ``key`` may be logged now."""
+        now = self._clock()
+        last = self._logged_at.get(key)
+        if last is not None and now - last < self._every_s:
+            return False
+        self._logged_at[key] = now
+        return True
+
+
 class NoticeLog:
     """Counts notices and logs them rate-limited (see the module docstring)."""
 
     def __init__(self, log: logging.Logger, *, clock: Callable[[], float] = time.monotonic):
         self._log = log
-        self._clock = clock
+        self._limit = RateLimit(clock)
         self.counts: dict[tuple[str, str, str], int] = {}
-        self._logged_at: dict[tuple[str, ...], float] = {}
 
     def add(self, notice: Notice) -> None:
         """Count ``notice``; log it unless its kind was logged less than `REPEAT_S` ago."""
         key = (notice.device, str(notice.kind), notice.reason)
         total = self.counts[key] = self.counts.get(key, 0) + notice.count
-        if not self._due(key):
+        if not self._limit.due(key):
             return
         device, kind = notice.device, notice.kind
         if kind is NoticeKind.DROPPED:
@@ -48,13 +66,5 @@ class NoticeLog:
 
     def once(self, key: str, message: str) -> None:
         """Log ``message`` as an error unless ``key`` was logged less than `REPEAT_S` ago."""
-        if self._due((key,)):
+        if self._limit.due((key,)):
             self._log.error("%s", message)
-
-    def _due(self, key: tuple[str, ...]) -> bool:
-        now = self._clock()
-        last = self._logged_at.get(key)
-        if last is not None and now - last < REPEAT_S:
-            return False
-        self._logged_at[key] = now
-        return True
