@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from hrv import BeatBatch
 from recommender import Verdict
 from tests.offline.factories import calm_stress_session, outcome, same_repr, trigger
 from vagus.session import (
@@ -93,3 +95,27 @@ def test_missing_directory_is_named(tmp_path: Path) -> None:
     """Reading a session from a directory that does not exist says so, naming it."""
     with pytest.raises(SessionFileError, match=r"nowhere: not a session directory"):
         read_session(tmp_path / "nowhere")
+
+
+def test_close_closes_every_file_past_a_full_disk(tmp_path: Path) -> None:
+    """A table that cannot be flushed (its descriptor now writes to /dev/full) fails the
+    close by name, and the other four files are closed all the same."""
+
+    def open_here() -> dict[str, int]:
+        found = {}
+        for fd in Path("/proc/self/fd").iterdir():
+            target = os.path.realpath(fd)
+            if target.startswith(str(tmp_path)):
+                found[Path(target).name] = int(fd.name)
+        return found
+
+    writer = SessionWriter(tmp_path / "s")
+    assert len(open_here()) == 5
+    full = os.open("/dev/full", os.O_WRONLY)
+    os.dup2(full, open_here()["beats.csv"])
+    os.close(full)
+    with pytest.raises(OSError, match="No space left"):
+        writer.write_beats(BeatBatch(device="a", t_s=np.array([1.0]), rr_ms=np.array([800.0])))
+    with pytest.raises(SessionFileError, match=r"beats\.csv"):
+        writer.close()
+    assert open_here() == {}
