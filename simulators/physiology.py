@@ -17,7 +17,7 @@ Pure: parameters and a seeded ``numpy.random.Generator`` in, arrays out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +39,10 @@ BREATHING_JITTER = 0.04
 """Relative standard deviation of breath-to-breath variation of the breathing rate."""
 JITTER_MSSD_SHARE = 0.05
 """Share of the target mean squared successive difference given to white beat-timing jitter."""
+
+Respiration = Callable[[FloatArray, np.random.Generator], FloatArray]
+"""The breathing part of RR (ms) on the modulation grid, in place of the RSA sinusoid
+(`simulators.breathing.PacedBreathing`: paced breathing through a baroreflex resonance)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,7 +99,7 @@ def jitter_ms(p: Physiology) -> float:
     return float(np.sqrt(JITTER_MSSD_SHARE * p.rmssd_ms**2 / 6.0))
 
 
-def _band_noise(
+def band_noise(
     n: int, rng: np.random.Generator, weights: FloatArray, freqs: FloatArray
 ) -> FloatArray:
     """``n`` samples of unit-variance noise with power spectrum ``weights`` over ``freqs``.
@@ -121,12 +125,17 @@ def _ramped(grid_t: FloatArray, stretches: Sequence[Stretch], values: FloatArray
 
 
 def generate_beats(
-    stretches: Sequence[Stretch], rng: np.random.Generator
+    stretches: Sequence[Stretch],
+    rng: np.random.Generator,
+    *,
+    respiration: Respiration | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Beat times (s from 0) and RR intervals (ms) for back-to-back ``stretches``.
 
     Each beat's RR is the interval that ends at it; the first ends at the
     first beat after t = 0. Vectorized: cost is a few FFTs of the grid.
+    ``respiration``, when given, makes the breathing part of RR instead of
+    the RSA sinusoid at each stretch's ``breathing_hz``.
     """
     if not stretches:
         return np.zeros(0), np.zeros(0)
@@ -150,15 +159,19 @@ def generate_beats(
     lo, hi = DRIFT_BAND_HZ
     in_band = (freqs >= lo) & (freqs <= hi)
     drift_w = np.where(in_band, 1.0 / np.maximum(freqs, lo), 0.0)
-    breath_w = np.where(freqs <= 0.05, 1.0, 0.0)
-    breath_rate = breathing * (1.0 + BREATHING_JITTER * _band_noise(n, rng, breath_w, freqs))
-    breath_phase = 2.0 * np.pi * np.cumsum(breath_rate) / GRID_HZ + rng.uniform(0, 2 * np.pi)
+    if respiration is None:
+        breath_w = np.where(freqs <= 0.05, 1.0, 0.0)
+        breath_rate = breathing * (1.0 + BREATHING_JITTER * band_noise(n, rng, breath_w, freqs))
+        breath_phase = 2.0 * np.pi * np.cumsum(breath_rate) / GRID_HZ + rng.uniform(0, 2 * np.pi)
+        breath_part = rsa * np.sin(breath_phase)
+    else:
+        breath_part = respiration(grid_t, rng)
 
     rr = (
         mean_rr
-        + rsa * np.sin(breath_phase)
-        + mayer * _band_noise(n, rng, mayer_w, freqs)
-        + drift * _band_noise(n, rng, drift_w, freqs)
+        + breath_part
+        + mayer * band_noise(n, rng, mayer_w, freqs)
+        + drift * band_noise(n, rng, drift_w, freqs)
     )
     rr = np.clip(rr, RR_MIN_MS, RR_MAX_MS)
 

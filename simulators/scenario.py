@@ -17,6 +17,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulators.artifacts import ArtifactKind
+from simulators.breathing import Adherence, Resonance
 from simulators.errors import ScenarioError
 from simulators.physiology import Physiology
 
@@ -65,6 +66,8 @@ class Segment(_Model):
     breathing_hz: float | None = Field(default=None, ge=0.05, le=0.7)
     mayer_ms: float | None = Field(default=None, ge=0, le=100)
     drift_ms: float | None = Field(default=None, ge=0, le=150)
+    pacer_bpm: float | None = Field(default=None, ge=3, le=12)
+    adherence: Adherence = Adherence.FOLLOWS
 
     @model_validator(mode="after")
     def _one_duration(self) -> Self:
@@ -131,6 +134,26 @@ class ArtifactSpec(_Model):
         }
 
 
+class ResonanceSpec(_Model):
+    """The person's baroreflex resonance (`simulators.breathing`): with it, breathing in every
+    segment goes through the resonance model, paced where a segment sets ``pacer_bpm``."""
+
+    rate_bpm: float = Field(ge=2, le=12)
+    damping: float = Field(gt=0, lt=1)
+    gain_ms: float = Field(ge=0, le=300)
+    direct_ms: float = Field(default=10.0, ge=0, le=150)
+    spontaneous_bpm: float = Field(default=15.0, ge=3, le=40)
+
+    def model(self) -> Resonance:
+        """As a `simulators.breathing.Resonance`."""
+        return Resonance(
+            rate_bpm=self.rate_bpm,
+            damping=self.damping,
+            gain_ms=self.gain_ms,
+            direct_ms=self.direct_ms,
+        )
+
+
 class Scenario(_Model):
     """A validated scenario: timeline, seed, playback speed, device and artifact defaults."""
 
@@ -140,6 +163,7 @@ class Scenario(_Model):
     speed: float = Field(default=1.0, gt=0, le=1000)
     device: DeviceDefaults = DeviceDefaults()
     artifacts: ArtifactSpec = ArtifactSpec()
+    resonance: ResonanceSpec | None = None
     segments: tuple[Segment, ...] = Field(min_length=1)
 
     @property

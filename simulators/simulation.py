@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from hrv import BeatBatch, BoolArray, FloatArray
 from simulators.artifacts import ArtifactLabels, inject, no_artifacts
+from simulators.breathing import PacedBreathing, PacerStep
 from simulators.physiology import Stretch, generate_beats
 from simulators.scenario import STATE_DEFAULTS, STRAP_STATES, Scenario, State
 
@@ -81,13 +82,37 @@ def stretches(scenario: Scenario, *, until_s: float | None = None) -> list[Stret
     return out
 
 
+def paced_breathing(scenario: Scenario) -> PacedBreathing | None:
+    """The scenario's breathing through its person's resonance (None without ``resonance``)."""
+    if scenario.resonance is None:
+        return None
+    steps: list[PacerStep] = []
+    onset = 0.0
+    for seg in scenario.segments:
+        if seg.pacer_bpm is not None:
+            steps.append(
+                PacerStep(
+                    onset_s=onset,
+                    end_s=onset + seg.length_s,
+                    rate_bpm=seg.pacer_bpm,
+                    adherence=seg.adherence,
+                )
+            )
+        onset += seg.length_s
+    return PacedBreathing(
+        resonance=scenario.resonance.model(),
+        steps=tuple(steps),
+        spontaneous_bpm=scenario.resonance.spontaneous_bpm,
+    )
+
+
 def simulate(
     scenario: Scenario, *, seed: int | Sequence[int] | None = None, until_s: float | None = None
 ) -> Simulation:
     """Generate the scenario's beats (seeded by ``seed``, default the scenario's own)."""
     rng = np.random.default_rng(scenario.seed if seed is None else seed)
     parts = stretches(scenario, until_s=until_s)
-    beats, rr_ms = generate_beats(parts, rng)
+    beats, rr_ms = generate_beats(parts, rng, respiration=paced_breathing(scenario))
     labels = no_artifacts()
     if scenario.artifacts.rate > 0 and beats.size > 2:
         anchored = np.concatenate(([beats[0] - rr_ms[0] / 1000.0], beats))
