@@ -3,7 +3,9 @@
 The pure `decode` and `BeatClock` do the work; this adapter only moves items:
 a `LinkDown` marker ends the timing segment (the next beat has ``gap=True``),
 a malformed payload is counted and skipped, `Closed` ends the stream (held
-beats are flushed first).
+beats are flushed first). Between the decoder and the clock, `RrUnitCheck`
+finds RR sent in ms instead of 1/1024 s and corrects them (a new segment
+starts where it decides so).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from ingest.ble_queue import Closed, LinkDown, NotificationQueue
 from ingest.errors import DecodeError
 from ingest.hrm import decode
+from ingest.rr_units import RrUnit, RrUnitCheck
 from ingest.timing import BeatClock, HrSamples, Timed
 
 __all__ = ["StreamCounters", "timed_notifications"]
@@ -31,10 +34,14 @@ class StreamCounters:
 
 
 async def timed_notifications(
-    queue: NotificationQueue, clock: BeatClock, counters: StreamCounters | None = None
+    queue: NotificationQueue,
+    clock: BeatClock,
+    counters: StreamCounters | None = None,
+    units: RrUnitCheck | None = None,
 ) -> AsyncIterator[Timed]:
     """Yield one `Timed` per notification (and per gap that released held beats) until closed."""
     counters = counters if counters is not None else StreamCounters()
+    units = units if units is not None else RrUnitCheck()
     while True:
         item = await queue.get()
         if isinstance(item, Closed):
@@ -44,6 +51,7 @@ async def timed_notifications(
             return
         if isinstance(item, LinkDown):
             counters.link_downs += 1
+            units.link_down()
             released = clock.mark_gap()
             if len(released):
                 yield Timed(beats=released, hr=_no_hr(clock.device), hrv_unavailable=False)
@@ -55,6 +63,12 @@ async def timed_notifications(
             counters.decode_errors += 1
             counters.last_decode_error = exc
             continue
+        unit = units.unit
+        measurement = units.take(measurement)
+        if units.unit is not unit and units.unit is RrUnit.MILLISECONDS:
+            released = clock.mark_gap()  # no segment holds beats of both units
+            if len(released):
+                yield Timed(beats=released, hr=_no_hr(clock.device), hrv_unavailable=False)
         yield clock.feed(arrival_s, measurement)
 
 

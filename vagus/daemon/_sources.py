@@ -19,6 +19,7 @@ from ingest.ble_link import LinkChange, StrapLink
 from ingest.ble_queue import NotificationQueue
 from ingest.ble_state import LinkState
 from ingest.ble_stream import StreamCounters, timed_notifications
+from ingest.rr_units import RrUnit, RrUnitCheck
 from ingest.timing import NO_RR_MESSAGE, BeatClock
 from simulators import VirtualStrap
 from vagus.events import DeviceStatus, InboxItem
@@ -32,11 +33,26 @@ Inbox = asyncio.Queue[InboxItem | None]
 async def pump_notifications(
     device: str, queue: NotificationQueue, inbox: Inbox, counters: StreamCounters
 ) -> None:
-    """Decode and time a strap's notifications and put its beats into ``inbox`` until closed."""
+    """Decode and time a strap's notifications and put its beats into ``inbox`` until closed.
+
+    Said once per device (a warning): RR found to be sent in ms (corrected from then on,
+    `ingest.rr_units`), and notifications without RR (HRV unavailable; also a status note
+    each time that changes); the closing line counts what was skipped."""
     clock = BeatClock(device)
+    units = RrUnitCheck()
     rr_missing = False
+    said_ms = said_no_rr = False
+    without_rr = 0
     first_s: float | None = None
-    async for timed in timed_notifications(queue, clock, counters):
+    async for timed in timed_notifications(queue, clock, counters, units):
+        if units.unit is RrUnit.MILLISECONDS and not said_ms:
+            said_ms = True
+            log.warning(
+                "%s: RR intervals arrive in ms, not 1/1024 s (heart rate x RR / 60000 = %.3f "
+                "where 1 is expected); corrected from now on",
+                device,
+                units.ratios[-1],
+            )
         if len(timed.beats):
             await inbox.put(timed.beats)
         if not len(timed.hr):
@@ -45,20 +61,29 @@ async def pump_notifications(
         first_s = now_s if first_s is None else first_s
         # A strap's first notifications often carry no RR yet: not a verdict until max_silence_s.
         missing = timed.hrv_unavailable and now_s - first_s > clock.max_silence_s
+        without_rr += missing
+        if missing and not said_no_rr:
+            said_no_rr = True
+            log.warning("%s: notifications without RR intervals: %s", device, NO_RR_MESSAGE)
         if missing != rr_missing:
             rr_missing = missing
             note = NO_RR_MESSAGE if rr_missing else None
             await inbox.put(
                 DeviceStatus(device=device, t_s=now_s, connected=True, link="streaming", note=note)
             )
-    if queue.dropped or counters.decode_errors or clock.dropped_no_contact:
+    if queue.dropped or counters.decode_errors or clock.dropped_no_contact or without_rr:
         log.warning(
-            "%s: %d notifications dropped (queue full), %d malformed, %d RR without skin contact",
+            "%s: %d notifications dropped (queue full), %d malformed, %d RR without skin contact,"
+            " %d notifications without RR (%d RR corrected from ms)",
             device,
             queue.dropped,
             counters.decode_errors,
             clock.dropped_no_contact,
+            without_rr,
+            units.corrected_rr,
         )
+    elif units.corrected_rr:
+        log.info("%s: %d RR corrected from ms", device, units.corrected_rr)
 
 
 async def until_stopped(work: Coroutine[Any, Any, None], stopping: asyncio.Event) -> None:
