@@ -56,3 +56,7 @@ class Topics:
     def feedback_result(self, device: str) -> str:
         """What the daemon did with each answer (QoS 1, not retained)."""
         return self.device(device, "feedback/result")
+
+    def session(self, device: str) -> str:
+        """A breathing session's pacer and live figures, and its summary (QoS 0, not retained)."""
+        return self.device(device, "session")

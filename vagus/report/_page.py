@@ -11,6 +11,8 @@ import numpy as np
 
 from hrv import Quality
 from recommender import Outcome, Trigger
+from vagus.biofeedback import HIGH_COHERENCE, LiveFigures
+from vagus.biofeedback import summarize as summarize_breathing
 from vagus.report._summary import STRESS_HIGH, Summary, summarize
 from vagus.report._svg import Band, Chart, Line, Marker, clock_label, render_chart
 from vagus.session import DeviceSession, FeedbackRecord
@@ -288,6 +290,42 @@ def _started(start_s: float) -> str:
     return f"Started {when:%Y-%m-%d %H:%M:%S} UTC."
 
 
+def _breathing_section(updates: Sequence[LiveFigures], t0_s: float) -> str:
+    """Cards and a chart of a ``vagus breathe`` session (its ``breathing.csv``); empty without."""
+    if not updates:
+        return ""
+    times = np.array([u.t_s for u in updates], dtype=np.float64)
+    interval = float(np.median(np.diff(times))) if times.size > 1 else 0.0
+    record = summarize_breathing(updates, interval_s=interval)
+    cards = [
+        _card("Pacer", _fmt(record.rate_bpm), "breaths/min"),
+        _card("Length", _duration(record.minutes * 60.0)),
+        _card("Mean coherence", _fmt(record.mean_coherence, 2)),
+        _card("Mean RSA", _fmt(record.rsa_bpm), "bpm"),
+        _card("High coherence", _duration(record.high_coherence_s), f"ratio ≥ {HIGH_COHERENCE:g}"),
+        _card("Coherence peak", _fmt(record.peak_bpm), "/min"),
+    ]
+    x_s = times - t0_s
+    x_range = (min(0.0, float(x_s[0])), max(float(x_s[-1]), 1.0))
+    figures = []
+    for title, unit, values, color, threshold in (
+        ("Coherence", f"ratio, dashed line at {HIGH_COHERENCE:g}", "coherence", "#7048e8", 1.0),
+        ("RSA", "bpm, peak-to-trough per breath", "rsa_bpm", "#e03131", None),
+    ):
+        y = np.array([getattr(u, values) for u in updates], dtype=np.float64)
+        chart = Chart(
+            title=title,
+            x_range_s=x_range,
+            lines=[Line(x_s=x_s, y=y, color=color, width_px=2.0)],
+            threshold=threshold,
+        )
+        figures.append(
+            f'<figure data-chart="{escape(title)}"><figcaption>{escape(title)} '
+            f"<span>{escape(unit)}</span></figcaption>{render_chart(chart)}</figure>"
+        )
+    return f'<h3>Breathing session</h3><div class="cards">{"".join(cards)}</div>{"".join(figures)}'
+
+
 def _device_section(session: DeviceSession) -> str:
     summary = summarize(session)
     t0_s = summary.start_s
@@ -297,6 +335,7 @@ def _device_section(session: DeviceSession) -> str:
         f'<p class="sub">{_started(t0_s)}</p>'
         f"<h3>Summary</h3>{_summary_cards(summary)}"
         f"<h3>Charts</h3>{_charts(session, summary)}{_LEGEND}"
+        f"{_breathing_section(session.breathing, t0_s)}"
         f"<h3>Triggers and outcomes</h3>{_trigger_table(session.triggers, session.outcomes, t0_s)}"
         f"<h3>Feedback</h3>{_feedback_table(session.feedback, session.triggers, t0_s)}"
         f"<h3>Windows by quality</h3>{_quality_table(summary)}"

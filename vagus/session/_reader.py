@@ -9,6 +9,7 @@ import numpy as np
 
 from hrv import BeatBatch
 from vagus.session._beats_table import read_beats
+from vagus.session._breathing_table import BREATHING_FILE, read_breathing
 from vagus.session._feedback_table import FEEDBACK
 from vagus.session._metrics_table import read_metrics
 from vagus.session._outcomes_table import OUTCOMES
@@ -29,7 +30,7 @@ def read_session(directory: Path) -> tuple[DeviceSession, ...]:
     """Every device of a session directory, in order of first appearance (beats first).
 
     ``beats.csv`` and ``metrics.csv`` are required; a missing ``triggers.csv``,
-    ``outcomes.csv`` or ``feedback.csv`` reads as none.
+    ``outcomes.csv``, ``feedback.csv`` or ``breathing.csv`` reads as none.
     """
     if not directory.is_dir():
         raise SessionFileError(directory, None, "not a session directory")
@@ -44,12 +45,16 @@ def read_session(directory: Path) -> tuple[DeviceSession, ...]:
     feedback = (
         FEEDBACK.read(directory / FEEDBACK_FILE) if (directory / FEEDBACK_FILE).exists() else []
     )
+    breathing = (
+        read_breathing(directory / BREATHING_FILE) if (directory / BREATHING_FILE).exists() else {}
+    )
     named = [
         *beats,
         *windows,
         *(t.device for t in triggers),
         *(o.device for o in outcomes),
         *(f.device for f in feedback),
+        *breathing,
     ]
     devices = list(dict.fromkeys(named))
     return tuple(
@@ -60,6 +65,7 @@ def read_session(directory: Path) -> tuple[DeviceSession, ...]:
             triggers=tuple(t for t in triggers if t.device == device),
             outcomes=tuple(o for o in outcomes if o.device == device),
             feedback=tuple(f for f in feedback if f.device == device),
+            breathing=tuple(breathing.get(device, ())),
         )
         for device in devices
     )
