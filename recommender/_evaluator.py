@@ -62,10 +62,19 @@ class Evaluator:
     def __init__(self, config: RecommenderConfig) -> None:
         self._config = config
         self._exercises: dict[str, Exercise] = catalog(config.resonance_rate_bpm)
+        # Devices whose resonance exercise is paced at their assessed rate (`vagus resonance`).
+        self._personal: dict[str, dict[str, Exercise]] = {}
         self._devices: dict[str, DeviceTrack] = {}
         # Which paths made each rule due in the window being classified (level, evidence).
         self._paths: dict[str, tuple[bool, bool]] = {}
         self._orphan_feedback = 0
+
+    def set_resonance_rate(self, device: str, rate_bpm: float) -> None:
+        """Pace ``device``'s resonance exercise at ``rate_bpm``, its assessed resonance rate.
+
+        ValueError outside the resonance range (`recommender.resonance`).
+        """
+        self._personal[device] = catalog(rate_bpm)
 
     @property
     def config(self) -> RecommenderConfig:
@@ -255,7 +264,8 @@ class Evaluator:
         t_s = window.t_end_s
         history = {k: tuple(v) for k, v in device.history.items()}
         exercise_id, factor = self._choose(window.device, rule, track, history, t_s)
-        exercise = self._exercises[exercise_id].lengthened(factor)
+        exercises = self._personal.get(window.device, self._exercises)
+        exercise = exercises[exercise_id].lengthened(factor)
         reason = {c.term: c.value(window) for c in rule.enter}
         reason |= {
             "stress": window.stress,

@@ -20,6 +20,7 @@ from ingest.ble_link import LinkChange, StrapLink
 from recommender import RuleStateError
 from simulators import VirtualStrap, load_scenario
 from vagus.baseline_store import BaselineFileError, BaselineStore
+from vagus.biofeedback_store import pace_resonance
 from vagus.config import BleDevice, Config
 from vagus.console import ConsoleOutput
 from vagus.daemon import (
@@ -182,6 +183,7 @@ def build_daemon(
         pipeline.restore(state.load_pipeline(), state.load())
     except RuleStateError as exc:
         raise BaselineFileError(state.path, f"rule state at {exc.where}: {exc.reason}") from exc
+    pace_resonance(pipeline.evaluator, state_dir)
     web = None
     if config.web is not None:  # last: it binds its port, and nothing after it can fail
         web = WebOutput(

@@ -15,6 +15,7 @@ to a temporary file, flushed, renamed over the old one; mode 0600, directory
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -22,9 +23,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from recommender import Evaluator
 from vagus.biofeedback import SessionRecord
 from vagus.errors import UserError
 from vagus.private_files import private_dir, private_opener
+
+log = logging.getLogger(__name__)
 
 SCHEMA = 1
 MAX_SESSIONS = 50
@@ -85,6 +89,20 @@ class BiofeedbackStore:
         except (KeyError, TypeError, ValueError) as exc:
             raise BiofeedbackFileError(self.path(person), "bad 'resonance' entry") from exc
 
+    def resonance_rates(self) -> dict[str, float]:
+        """Every assessed person's rate; a file that cannot be read is logged once and skipped."""
+        rates: dict[str, float] = {}
+        paths = sorted(self.directory.glob("*.json")) if self.directory.is_dir() else []
+        for path in paths:
+            try:
+                rate = self.resonance_bpm(path.stem)
+            except UserError as exc:
+                log.warning("%s", exc)
+                continue
+            if rate is not None:
+                rates[path.stem] = rate
+        return rates
+
     def sessions(self, person: str) -> list[SessionRecord]:
         """The person's past sessions, oldest first."""
         try:
@@ -121,3 +139,16 @@ class BiofeedbackStore:
             tmp.unlink(missing_ok=True)
             raise
         return path
+
+
+def pace_resonance(evaluator: Evaluator, state_dir: Path) -> None:
+    """Pace each assessed person's resonance exercise at their rate (person = device id).
+
+    A rate the exercise does not take (outside 4.5-7/min) is logged once and the
+    default pace kept for that person.
+    """
+    for person, rate in BiofeedbackStore(state_dir).resonance_rates().items():
+        try:
+            evaluator.set_resonance_rate(person, rate)
+        except ValueError as exc:
+            log.warning("%s: %s; the default pace is used", person, exc)
