@@ -63,13 +63,14 @@ def main() -> None:
     n = len(DEFAULT_SCHEDULE)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        hits, misses, example = 0, [], None
+        hits, misses, example, false_flags = 0, [], None, 0
         for i in range(args.people):
             truth = 4.5 + 2.0 * (i + 0.5) / args.people
             person = draw_breather(i + 1, rate_bpm=truth)
             sim = simulate(assessment(person, artifact_rate=0.002))
             lines = _run(_recording(folder, f"p{i}", sim.t_s.tolist(), sim.rr_ms.tolist()))
             chosen = _chosen(lines)
+            false_flags += sum("NOT FOLLOWED" in line for line in lines)
             if chosen is not None and abs(chosen - truth) <= 0.5:
                 hits += 1
             else:
@@ -101,6 +102,7 @@ def main() -> None:
     )
     if misses:
         print(f"misses (true, chosen): {misses}")
+    print(f"followers' rates marked not followed: {false_flags}/{args.people * n}")
     print(
         f"ignoring the pacer (own rate / irregular): {flagged_people}/{args.ignorers} people "
         f"flagged, {flagged_rates}/{args.ignorers * n} rates marked not followed"

@@ -9,7 +9,7 @@ from hrv import BeatBatch
 from recommender import BOX, PhaseKind
 from simulators import load_scenario, simulate
 from simulators.assessment import DEFAULT_SCHEDULE, assessment, draw_breather
-from vagus.biofeedback import Pacer, assess, even_phases, parse_schedule
+from vagus.biofeedback import Pacer, RateResult, assess, choose, even_phases, parse_schedule
 
 
 def _beats_from_hr(hr_of_t, seconds: float) -> BeatBatch:  # type: ignore[no-untyped-def]
@@ -127,3 +127,26 @@ def test_a_person_ignoring_the_pacer_gets_no_rate() -> None:
     out = assess(sim.batch("p"), schedule, start_s=0.0, settle_s=30.0)
     assert out.resonance_bpm is None
     assert sum(not r.followed for r in out.rates) >= 4
+
+
+def _rate(rate: float, lf: float, rsa: float, sync: float, peaks: int) -> RateResult:
+    return RateResult(
+        rate_bpm=rate, analysed_s=100.0, n_beats=100, hr_bpm=60.0, lf_peak_ms2=lf,
+        lf_peak_hz=rate / 60, hr_peak_hz=rate / 60, rsa_bpm=rsa, synchrony=sync, best_r=sync,
+        phase_deg=0.0, lf_peaks=peaks, followed=True, note="",
+    )  # fmt: skip
+
+
+def test_choice_and_confidence() -> None:
+    """The best weighted rate wins; tied criteria agree through any of their best rates;
+    a criterion whose best rate is far off lowers the confidence."""
+    rates = [_rate(6.5, 900, 8, 0.5, 1), _rate(5.5, 1000, 12, 0.9, 1), _rate(4.5, 800, 9, 0.6, 1)]
+    out = choose(rates)
+    assert out.resonance_bpm == 5.5
+    assert out.confidence == 1.0
+    assert out.rates[1].score == pytest.approx(0.1 + 0.3 + 0.5 * 0.9 + 0.1)
+    rates[0] = _rate(6.5, 5000, 8, 0.5, 1)
+    out = choose(rates)
+    assert out.resonance_bpm == 5.5
+    assert out.agreeing == ("rsa", "synchrony", "single_peak")
+    assert out.confidence == 0.75

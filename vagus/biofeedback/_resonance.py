@@ -33,8 +33,8 @@ The chosen rate has the highest score among followed rates: a weighted sum
 of its LF peak power and RSA relative to the best followed rate, its
 synchrony (lag-0 correlation, clipped at 0) and 1 / number of LF peaks (`WEIGHTS`; the
 criteria are Shaffer & Meehan's, the weights ours). Confidence is the share
-of the four criteria whose own best rate lies within 0.5 breaths/min of the
-chosen one.
+of the four criteria whose own best rate (any of them, when tied) lies
+within 0.5 breaths/min of the chosen one.
 """
 
 from __future__ import annotations
@@ -253,12 +253,15 @@ def choose(results: Sequence[RateResult]) -> Assessment:
 
     scored = {id(r): sum(WEIGHTS[k] * v for k, v in criteria(r).items()) for r in followed}
     chosen = max(followed, key=lambda r: scored[id(r)])
-    agreeing = tuple(
-        name
-        for name in WEIGHTS
-        if abs(max(followed, key=lambda r: criteria(r)[name]).rate_bpm - chosen.rate_bpm)
-        <= AGREE_BPM + 1e-9
-    )
+
+    def agrees(name: str) -> bool:  # one of the criterion's best rates (ties count) is close
+        best = max(criteria(r)[name] for r in followed)
+        return any(
+            criteria(r)[name] == best and abs(r.rate_bpm - chosen.rate_bpm) <= AGREE_BPM + 1e-9
+            for r in followed
+        )
+
+    agreeing = tuple(name for name in WEIGHTS if agrees(name))
     rates = tuple(replace(r, score=scored[id(r)]) if r.followed else r for r in results)
     return Assessment(
         rates=rates,
