@@ -443,3 +443,38 @@ class SystemBus(Server):
             sock.connect(str(self.socket_path))
             return True
         return False
+
+
+@dataclass
+class NatsServer(Server):
+    """nats-server with JetStream (store in the work dir) and its MQTT listener (``mqtt_port``).
+
+    ``mappings`` are the server's subject mappings (source -> destination), e.g. the
+    partition mapping of `ingest.nats_subjects.partition_mapping`. The MQTT listener
+    needs JetStream and a ``server_name``; both are set.
+    """
+
+    mqtt_port: int = field(default_factory=free_port)
+    mappings: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        lines = [
+            f"server_name: vagus-test-{self.port}",
+            f"listen: 127.0.0.1:{self.port}",
+            f'jetstream {{ store_dir: "{self.workdir / "jetstream"}" }}',
+            f"mqtt {{ listen: 127.0.0.1:{self.mqtt_port} }}",
+            "mappings = {",
+            *(f'  "{source}": "{destination}"' for source, destination in self.mappings.items()),
+            "}",
+        ]
+        (self.workdir / "nats.conf").write_text("\n".join(lines) + "\n")
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [self.binary, "-c", str(self.workdir / "nats.conf")]
+
+    def ready(self) -> bool:
+        return tcp_open(self.port) and tcp_open(self.mqtt_port)

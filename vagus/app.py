@@ -36,8 +36,10 @@ from vagus.daemon import (
     receive_mqtt_beats,
     run_strap_link,
 )
+from vagus.errors import UserError
 from vagus.influx import InfluxWriter
 from vagus.mqtt import MqttPublisher, TriggerJournal
+from vagus.nats import NatsSettings
 from vagus.pipeline import Pipeline
 from vagus.privacy import MAPPING_FILE, Pseudonyms, read_key
 from vagus.private_files import private_dir
@@ -184,6 +186,8 @@ def build_daemon(
     except RuleStateError as exc:
         raise BaselineFileError(state.path, f"rule state at {exc.where}: {exc.reason}") from exc
     pace_resonance(pipeline.evaluator, state_dir)
+    if config.sources.nats is not None:
+        sources["nats"] = _nats_source(config.sources.nats, environ, alias, pipeline)
     web = None
     if config.web is not None:  # last: it binds its port, and nothing after it can fail
         web = WebOutput(
@@ -200,6 +204,31 @@ def build_daemon(
     if web is not None:
         web.attach(daemon.inbox)  # feedback from the page takes the sources' way in
     return daemon
+
+
+def _nats_source(
+    settings: NatsSettings, environ: Mapping[str, str], alias: DeviceAlias, pipeline: Pipeline
+) -> SourceFactory:
+    """The NATS JetStream intake of ``[sources.nats]``, checkpointing ``pipeline``'s state."""
+    try:  # nats-py is the optional extra vagus[nats]: a home Pi does not need it
+        from vagus.daemon._nats_intake import receive_nats_beats
+    except ImportError as exc:
+        raise UserError("[sources.nats] needs nats-py: pip install 'vagus[nats]'") from exc
+    password = settings.resolve_password(environ)
+    if password is not None and not settings.uses_tls:
+        log.warning(
+            "nats: the password for %s is sent in clear text (no TLS; allow_insecure_login = true)",
+            settings.url,
+        )
+    return functools.partial(
+        receive_nats_beats,
+        settings,
+        None if password is None else password.get_secret_value(),
+        snapshot=lambda: (pipeline.engine.baselines(), pipeline.snapshot()),
+        restore=pipeline.restore,
+        stop_timeout_s=INTAKE_STOP_TIMEOUT_S,
+        alias=None if alias is _same else alias,
+    )
 
 
 def device_alias(config: Config) -> DeviceAlias:

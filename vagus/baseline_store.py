@@ -42,6 +42,29 @@ class BaselineFileError(UserError):
         self.reason = reason
 
 
+def dump_baselines(baselines: Mapping[str, Baseline]) -> dict[str, dict[str, float]]:
+    """``baselines`` as the JSON-ready ``baselines`` object of the format above."""
+    return {
+        device: {"ln_rmssd": b.ln_rmssd, "hr_bpm": b.hr_bpm, "weight_s": b.weight_s}
+        for device, b in sorted(baselines.items())
+    }
+
+
+def load_baselines(entries: Mapping[str, Any]) -> dict[str, Baseline]:
+    """The baselines of a ``baselines`` object; ValueError names the first bad device."""
+    out: dict[str, Baseline] = {}
+    for device, entry in entries.items():
+        try:
+            out[device] = Baseline(
+                ln_rmssd=float(entry["ln_rmssd"]),
+                hr_bpm=float(entry["hr_bpm"]),
+                weight_s=float(entry["weight_s"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"bad entry for device {device!r}") from exc
+    return out
+
+
 class BaselineStore:
     """Load and save the baselines (and pipeline state) of every device in one file."""
 
@@ -79,17 +102,10 @@ class BaselineStore:
         entries = doc.get("baselines")
         if not isinstance(entries, dict):
             raise BaselineFileError(self.path, "missing 'baselines' object")
-        out: dict[str, Baseline] = {}
-        for device, entry in entries.items():
-            try:
-                out[device] = Baseline(
-                    ln_rmssd=float(entry["ln_rmssd"]),
-                    hr_bpm=float(entry["hr_bpm"]),
-                    weight_s=float(entry["weight_s"]),
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise BaselineFileError(self.path, f"bad entry for device {device!r}") from exc
-        return out
+        try:
+            return load_baselines(entries)
+        except ValueError as exc:
+            raise BaselineFileError(self.path, str(exc)) from exc
 
     def save(
         self, baselines: Mapping[str, Baseline], pipeline: Mapping[str, Any] | None = None
@@ -97,10 +113,7 @@ class BaselineStore:
         """Replace the file with ``baselines`` and ``pipeline`` state (atomically, mode 0600)."""
         doc: dict[str, Any] = {
             "schema": SCHEMA,
-            "baselines": {
-                device: {"ln_rmssd": b.ln_rmssd, "hr_bpm": b.hr_bpm, "weight_s": b.weight_s}
-                for device, b in sorted(baselines.items())
-            },
+            "baselines": dump_baselines(baselines),
         }
         if pipeline is not None:
             doc["pipeline"] = pipeline

@@ -50,6 +50,7 @@ from simulators.scenario import load_scenario
 from vagus.errors import CONFIG_KEY_PROBLEM, UserError, config_key_problem
 from vagus.influx import InfluxSettings
 from vagus.mqtt import MqttSettings, SecretUnavailableError
+from vagus.nats import NatsSecretError, NatsSettings
 from vagus.privacy import SaltFileError, read_key
 
 APP_NAME = "vagus"
@@ -197,6 +198,9 @@ class Sources(Section):
     ble: list[BleDevice] = []
     simulated: SimulatedSource | None = None
     mqtt_beats: MqttBeatsSource = MqttBeatsSource()
+    nats: NatsSettings | None = Field(
+        None, description="this worker's partitions of a NATS JetStream beats stream"
+    )
 
 
 class EngineSettings(Section):
@@ -407,7 +411,11 @@ def _secret_fields(*models: type[BaseModel]) -> frozenset[str]:
     )
 
 
-_SECRET_KEYS = _secret_fields(MqttSettings, InfluxSettings) | {"password", "token", "secret"}
+_SECRET_KEYS = _secret_fields(MqttSettings, InfluxSettings, NatsSettings) | {
+    "password",
+    "token",
+    "secret",
+}
 """Keys whose values are never printed: the settings' `SecretStr` fields (``mqtt.password``,
 ``influx.token``), plus the usual names of secrets in case a section grows one."""
 
@@ -488,6 +496,11 @@ def parse_config(
         try:
             config.mqtt.resolve_password(environ)
         except SecretUnavailableError as exc:
+            problems.append(str(exc))
+    if config.sources.nats is not None:
+        try:
+            config.sources.nats.resolve_password(environ)
+        except NatsSecretError as exc:
             problems.append(str(exc))
     if config.privacy.pseudonymise and config.privacy.salt_file is not None:
         try:

@@ -37,10 +37,10 @@ def run(args: argparse.Namespace) -> int:
         config = with_web_listen(config, args.web)
     setup_logging(config.log.level)
     sources = config.sources
-    if not (sources.ble or sources.simulated or sources.mqtt_beats.enabled):
+    if not (sources.ble or sources.simulated or sources.mqtt_beats.enabled or sources.nats):
         raise UserError(
-            "no sources configured: add [[sources.ble]], [sources.simulated] or "
-            "[sources.mqtt_beats] to the config (see `vagus config example`)"
+            "no sources configured: add [[sources.ble]], [sources.simulated], "
+            "[sources.mqtt_beats] or [sources.nats] to the config (see `vagus config example`)"
         )
     if sources.mqtt_beats.enabled and config.mqtt is None:
         raise UserError("sources.mqtt_beats needs an [mqtt] section (the broker to listen on)")
