@@ -112,3 +112,11 @@ def test_reassessment_when_another_rate_is_more_coherent() -> None:
     assert advice is not None
     assert "6.0/min" in advice
     assert reassessment_advice(5.0, history[:3]) is None
+
+
+def test_heart_rate_from_the_latest_beats_until_they_go_stale() -> None:
+    """Beats a notification behind still give HR; none for 10 s gives no HR."""
+    t_s, rr_ms = _beats(lambda t: 60.0, 58.0)
+    pacer = Pacer(phases=even_phases(6.0), start_s=0.0)
+    assert live_figures("d", t_s, rr_ms, pacer=pacer, now_s=60.0).hr_bpm == pytest.approx(60.0)
+    assert math.isnan(live_figures("d", t_s, rr_ms, pacer=pacer, now_s=70.0).hr_bpm)

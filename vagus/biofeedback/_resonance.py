@@ -43,7 +43,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from hrv import BeatBatch, FloatArray, correct_artifacts
 from vagus.biofeedback._pacer import IntArray, Pacer, schedule_pacers
@@ -144,8 +143,9 @@ def _rate_result(
     dominant = dominant_peak(freqs, power)
     in_lf = (freqs >= LF_BAND[0]) & (freqs < LF_BAND[1])
     lf_power = power[in_lf]
-    peaks, _ = find_peaks(np.concatenate(([0.0], lf_power, [0.0])))
-    n_peaks = int((lf_power[peaks - 1] >= PEAK_SHARE * lf_power.max()).sum())
+    padded = np.concatenate(([0.0], lf_power, [0.0]))
+    local_max = (lf_power > padded[:-2]) & (lf_power >= padded[2:])
+    n_peaks = int((local_max & (lf_power >= PEAK_SHARE * lf_power.max())).sum())
     volume = pacer.volume(grid_t)
     cycles = pacer.cycles(grid_t)
     rsa = _per_cycle_ptp(hr, cycles)

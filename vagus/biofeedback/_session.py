@@ -9,7 +9,8 @@ every 5 s): at each update the last `LIVE_WINDOW_S` of beats give
 - ``rsa_bpm``: the mean peak-to-trough heart rate over the pacer's whole
   cycles in the window (Grossman et al. 1990, Psychophysiology 27:702; the
   swing OpenHRV shows per breath);
-- ``hr_bpm``: the mean heart rate of the last `HR_WINDOW_S`.
+- ``hr_bpm``: the mean heart rate of the last `HR_WINDOW_S` of beats (none when
+  the last beat is older than `STALE_S`).
 
 Figures need `MIN_LIVE_S` of beats; before that they are NaN. Time in high
 coherence counts the updates whose ratio is at least `HIGH_COHERENCE` (the
@@ -33,6 +34,8 @@ from vagus.biofeedback._spectrum import FS_HZ, dominant_peak, psd, tachogram
 LIVE_WINDOW_S = 64.0
 MIN_LIVE_S = 30.0
 HR_WINDOW_S = 5.0
+STALE_S = 10.0
+"""Heart rate is shown only while the last beat is at most this old."""
 HIGH_COHERENCE = 1.0
 REASSESS_OFF_BPM = 0.5
 """A coherence peak this far from the assessed rate counts as "away from it"."""
@@ -70,8 +73,8 @@ def live_figures(
     state = pacer.state(now_s)
     nan = math.nan
     hr = coherence = rsa = peak = nan
-    recent = t_s > now_s - HR_WINDOW_S
-    if recent.any():
+    if t_s.size and now_s - t_s[-1] <= STALE_S:  # beats arrive up to a notification late
+        recent = t_s > min(now_s, t_s[-1]) - HR_WINDOW_S
         hr = float(60000.0 / rr_ms[recent].mean())
     start = max(now_s - LIVE_WINDOW_S, pacer.start_s)
     inside = t_s >= start - 5.0

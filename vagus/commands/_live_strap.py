@@ -157,6 +157,9 @@ async def run_paced(
                 on_update(next_update, beats)
                 next_update += update_s
             on_tick(now, beats)
+        while next_update <= min(strap.clock(), end_s):  # the update due at the very end
+            on_update(next_update, beats)
+            next_update += update_s
         stopping.set()
         while not source.done() or not inbox.empty():
             with contextlib.suppress(TimeoutError):
