@@ -35,6 +35,7 @@ DEFAULT_SCHEDULE = "6.5:120,6.0:120,5.5:120,5.0:120,4.5:120"
 LIVE_SETTLE_S = 30.0
 RECORDING_SETTLE_S = 15.0
 UPDATE_S = 5.0
+MAX_SETTLE_S = 600.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -149,8 +150,13 @@ def run(args: argparse.Namespace) -> int:
         schedule = parse_schedule(args.schedule)
     except ValueError as exc:
         raise UserError(f"--schedule: {exc}") from exc
-    if args.settle is not None and not 0 <= args.settle < min(s for _, s in schedule):
-        raise UserError(f"--settle {args.settle}: must be >= 0 and shorter than every step")
+    if args.settle is not None:
+        limit = min(s for _, s in schedule) if args.recording is not None else MAX_SETTLE_S
+        if not 0 <= args.settle < limit:
+            raise UserError(
+                f"--settle {args.settle}: must be >= 0 and below {limit:g} s "
+                f"({'shorter than every recorded step' if args.recording else 'live'})"
+            )
     person = None if args.person is None else check_person(args.person)
     if args.recording is not None:
         try:
