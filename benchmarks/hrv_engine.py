@@ -10,7 +10,9 @@ smoke run). Prints, side by side:
    NeuroKit2 ``hrv_time`` and hrv-analysis per window (timed on a sample);
 2. streaming: 10,000 devices at one beat per second, pushed as columns
    every 1 s and every 5 s: sustained beats per second (one core; numpy's
-   element-wise work is single-threaded) and ring memory per device;
+   element-wise work is single-threaded), ring memory per device, and the
+   latency from a window's last beat to the push that emits it, in beats and
+   in seconds of beat time (median / p99 / max; the push cadence included);
 3. the same for 5-minute windows.
 
 Streaming is timed after a warm-up of one window length, so rings are full.
@@ -155,6 +157,7 @@ def stream_section(window_s: float, quick: bool) -> None:
         rows = engine.register([f"strap-{i}" for i in range(n_dev)])
         n_windows = 0
         elapsed = 0.0
+        lags: list[tuple[np.ndarray, np.ndarray]] = []
         for s in range(0, seconds, chunk):
             cols = slice(s, s + chunk)
             dev = np.repeat(rows, rr[:, cols].shape[1])
@@ -164,13 +167,33 @@ def stream_section(window_s: float, quick: bool) -> None:
             if s >= warm:
                 elapsed += time.perf_counter() - start
                 n_windows += len(table)
+                lags.append(emission_lag(t, table, min(s + chunk, seconds) - 1))
         beats = n_dev * measured
+        lag_beats = np.concatenate([b for b, _ in lags])
+        lag_s = np.concatenate([x for _, x in lags])
         print(
             f"  {window_s:>5.0f} s windows, push every {chunk} s: {beats / elapsed:10.3e} beats/s, "
             f"{n_windows / elapsed:9.3e} windows/s, "
             f"{engine.memory_bytes() / n_dev / 1024:5.1f} KiB/device "
-            f"(ring {engine.ring_beats} beats)"
+            f"(ring {engine.ring_beats} beats); last beat -> emitted: "
+            f"{_spread(lag_beats, '.0f')} beats, {_spread(lag_s, '.1f')} s"
         )
+
+
+def emission_lag(t: np.ndarray, table: hrv.WindowTable, newest: int) -> tuple[np.ndarray, ...]:
+    """Beats and seconds from each window's last beat to the newest beat pushed (``t[:, newest]``).
+
+    Row ``d`` of ``t`` holds the beat times of device number ``d``.
+    """
+    beat_t = t[table.device_idx]
+    last = np.count_nonzero(beat_t[:, : newest + 1] <= table.t_end_s[:, None], axis=1) - 1
+    lag_s = beat_t[:, newest] - beat_t[np.arange(last.size), last]
+    return newest - last, lag_s
+
+
+def _spread(values: np.ndarray, fmt: str) -> str:
+    """Median / p99 / max of ``values``."""
+    return "/".join(format(float(q), fmt) for q in np.percentile(values, [50, 99, 100]))
 
 
 def machine() -> str:
@@ -190,9 +213,11 @@ def main() -> None:
     """Run every section and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--stream-only", action="store_true", help="skip the batch section")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    batch_section(args.quick)
+    if not args.stream_only:
+        batch_section(args.quick)
     n = "1,000" if args.quick else "10,000"
     print(f"streaming: {n} devices, one beat per second each, artifacts on")
     stream_section(60.0, args.quick)

@@ -15,18 +15,21 @@ J Med Eng Technol 43(3):173-181: the method Kubios HRV uses, and NeuroKit2's
   the next two; among those, missed if long and |RR_i/2 - med| < Th2, extra
   if short and |RR_i + RR_i+1 - med| < Th2.
 
-Changes that make it exact in a stream. (1) Thresholds are fixed per
-block of 16 beats: the larger of 5.2 x QD over the 91 beats *before* the
-block and 5.2 x 0.616 x median over the 32 beats ending with the block (for
-normally distributed values QD = 0.616 x median of |x|; the median's 50 %
-breakdown keeps a noise burst of up to 15 beats from hiding itself, and the
-local term follows a sudden rise in variability, e.g. paced breathing, that
-the trailing 91 beats have not seen yet). Kubios centres 91 beats on every
-beat, which would hold every window back by 45 beats. (2) Every
-neighbourhood is bounded: a block is decided once its last beat and
-``LOOKAHEAD`` = 5 more (the median's half width) are in, or when the
-device's data end. The stream engine therefore emits a window once the
-block of its last beat is decided (at most 20 beats after it), and its
+Changes that make it exact in a stream with a lookahead of 5 beats. (1)
+Thresholds are the larger of a trailing and a local term. The trailing term
+is fixed per block of 16 beats: 5.2 x QD over the 91 beats *before* the
+block (Kubios centres 91 beats on every beat, which would hold every window
+back by 45 beats). The local term is per beat: 5.2 x 0.616 x median over 24
+values, the |dRR| of the 24 beats ending 5 beats after the beat and the |mRR|
+of the 24 ending with it (the last ones known once the 5 beats after it are
+in; over a device's first 24 beats, the first 24). For normally distributed
+values QD = 0.616 x median of |x|; the median's 50 % breakdown keeps a noise
+burst of up to 11 beats from hiding itself, and the local term follows a
+sudden rise in variability, e.g. paced breathing, that the trailing 91 beats
+have not seen yet. (2) Every neighbourhood is bounded: a beat is decided once
+``LOOKAHEAD`` = 5 more (the median's half width) are in (after a device's
+first 24 beats), or when the device's data end. The stream engine therefore
+emits a window once the 5th beat after its last beat is in, and its
 ``flush`` decides the last beats with truncated neighbourhoods exactly as the
 batch face does at the end of a recording. Each dRR is normalised by the
 threshold of the beat being classified.
@@ -52,8 +55,9 @@ pair's two intervals become their mean (NeuroKit2 moves the ectopic beat
 half way), a missed beat's interval its half (as if the missing beat were
 added half way), if that lies within Th2 of the median and half as far from
 it as the raw RR. Other flagged beats are interpolated linearly between
-the nearest unflagged neighbours (see `_interpolate` for the bounded
-search); straight lines flatten real beat-to-beat changes, which is what
+the nearest plausible neighbours (see `_interpolate`: the right one is
+chosen by value among the next 5 beats, whose flags are not decided yet);
+straight lines flatten real beat-to-beat changes, which is what
 held RMSSD low on a real, very variable recording. The beat after an
 "extra" beat (the rest of the split interval) and after a premature one
 whose pair mean is used (the rest of the pair) is flagged too. Beats are never inserted or removed,
@@ -78,14 +82,18 @@ C1 = 0.13
 C2 = 0.17
 SPAN = 91
 BLOCK = 16
-LOCAL = 32
+LOCAL = 24
 #: QD / median of |x| for normal x: (1.150 - 0.319) / 2 / 0.674.
 MEDIAN_TO_QD = 0.616
 HALF_MEDIAN = 5
 LOOKAHEAD = HALF_MEDIAN
-#: Beats of history a stream must keep before its first undecided beat (which
-#: starts a block): the trailing threshold's 91 |dRR| values need one more RR.
-HISTORY = SPAN + 1
+#: Beats of history a stream must keep before its first undecided beat: the
+#: trailing threshold's 91 |dRR| values end where the beat's block starts (up to
+#: 15 beats back) and need one more RR.
+HISTORY = SPAN + BLOCK
+#: History enough when the block's trailing terms are known: the local |mRR| term
+#: reaches 23 beats back (the |dRR| term 18, plus one RR; interpolation 16).
+RECENT = LOCAL
 #: Thresholds never go below this (ms), so flat recordings do not divide by zero.
 THRESHOLD_FLOOR_MS = 5.0
 
@@ -101,7 +109,9 @@ class Segments:
     ``start``/``stop`` flat bounds, ``done`` (leading beats already decided),
     ``final`` (the device's data end here), ``extra_before`` and
     ``pair_before`` (the last decided beat was "extra", or the first of an
-    ectopic pair corrected to its mean).
+    ectopic pair corrected to its mean), and ``trail`` (4 x segments: the
+    trailing terms, see `Decided`, of the block of the first undecided beat
+    where an earlier call computed them, else NaN).
     """
 
     rr_ms: FloatArray
@@ -116,11 +126,17 @@ class Segments:
     final: BoolArray
     extra_before: BoolArray
     pair_before: BoolArray
+    trail: FloatArray
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Decided:
-    """Beats decided by one call: flat ``index``, segment, corrected RR, flags, mRR."""
+    """Beats decided by one call: flat ``index``, segment, corrected RR, flags, mRR.
+
+    ``trail`` (4 x segments): the trailing threshold terms of the block of each
+    segment's last decided beat, first pass (|dRR|, |mRR|) then second pass;
+    NaN for a segment with no beat decided.
+    """
 
     index: IntArray
     segment: IntArray
@@ -130,6 +146,7 @@ class Decided:
     extra: BoolArray
     pair: BoolArray
     mrr_ms: FloatArray
+    trail: FloatArray
 
 
 def ranges(start: IntArray, stop: IntArray) -> tuple[IntArray, IntArray]:
@@ -194,19 +211,21 @@ def _interpolate(
     index: IntArray,
     s: IntArray,
     artifact: BoolArray,
-    premature: BoolArray,
+    next_bad: BoolArray,
     med: FloatArray,
     th2: FloatArray,
 ) -> FloatArray:
-    """Replacement RR of each flagged beat: linear between the nearest unflagged neighbours.
+    """Replacement RR of each flagged beat: linear between the nearest plausible neighbours.
 
-    Left: the nearest unflagged beat up to ``BLOCK`` beats back. Right: the
-    nearest unflagged beat in the same block; past the block's end (whose
-    flags are not decided yet) the next beat if it lies within Th2 of this
-    beat's median and this beat is not premature (then the next is the long
-    beat of the pair). Without neighbours: the median. Every input is fixed
-    once the beat's block is decidable, so a stream gets the same values.
-    Returns one value per beat of ``index`` (the median where not flagged).
+    Left: the nearest unflagged beat up to ``BLOCK`` beats back (decided
+    already). Right: the first of the next ``LOOKAHEAD`` beats whose RR lies
+    within Th2 of this beat's median, skipping the next beat where
+    ``next_bad`` says it is part of this beat's artifact (the long beat after
+    a premature one, the rest of an "extra" beat's split interval); the
+    flags of later beats are not decided yet. Without neighbours: the
+    median. Every input is fixed once the beat and ``LOOKAHEAD`` more are
+    in, so a stream gets the same values. Returns one value per beat of
+    ``index`` (the median where not flagged).
     """
     out = med.copy()
     fix = np.flatnonzero(artifact)
@@ -230,16 +249,10 @@ def _interpolate(
     left = np.where(i - 1 >= seg_lo, left_all[np.maximum(at - 1, 0)], -1)
     left = np.where(left >= 0, near[np.maximum(left, 0)], -1)
     left = np.where((left >= seg_lo) & (left >= i - BLOCK), left, -1)
-    right_all = np.minimum.accumulate(np.where(flags, near.size, pos)[::-1])[::-1]
-    k = seg.k[i]
-    block_stop = np.minimum(i + (BLOCK - 1 - k % BLOCK) + 1, seg_hi)
-    has_next = i + 1 < seg_hi
-    nxt = right_all[np.minimum(at + 1, near.size - 1)]
-    right = np.where(has_next & (nxt < near.size), near[np.minimum(nxt, near.size - 1)], n)
-    right = np.where(right < block_stop, right, n)
-    fallback = (right == n) & (block_stop == i + 1) & has_next & ~premature[fix]
-    fallback &= np.abs(rr[np.minimum(i + 1, n - 1)] - med[fix]) < th2[fix]
-    right = np.where(fallback, i + 1, right)
+    ahead = i + np.arange(1, LOOKAHEAD + 1)[:, None]
+    usable = (ahead < seg_hi) & (np.abs(rr[np.minimum(ahead, n - 1)] - med[fix]) < th2[fix])
+    usable[0] &= ~next_bad[fix]
+    right = np.where(usable.any(axis=0), ahead[np.argmax(usable, axis=0), np.arange(fix.size)], n)
     lv = rr[np.clip(left, 0, n - 1)]
     rv = rr[np.clip(right, 0, n - 1)]
     share = (i - left) / np.maximum(right - left, 1)
@@ -362,14 +375,14 @@ def decide(seg: Segments) -> Decided:
     """Detect and correct the beats of each segment that can now be decided."""
     n_seg = seg.start.size
     lengths = seg.stop - seg.start
-    # A block is decided once its last beat and LOOKAHEAD more are in (or the data end).
+    # A beat is decided once LOOKAHEAD more are in (or the data end).
     has = lengths > 0
     k_first = np.zeros(n_seg, np.int64)
     k_last = np.full(n_seg, -1, np.int64)
     k_first[has] = seg.k[seg.start[has]]
     k_last[has] = seg.k[seg.stop[has] - 1]
-    last_ready_k = ((k_last - LOOKAHEAD + 1) // BLOCK) * BLOCK - 1
-    ready = np.where(seg.final, lengths, np.clip(last_ready_k - k_first + 1, 0, lengths))
+    ready = np.where(seg.final, lengths, np.clip(k_last - LOOKAHEAD - k_first + 1, 0, lengths))
+    ready = np.where(seg.final | (k_last >= LOCAL - 1), ready, 0)
     s, index = ranges(seg.start + seg.done, seg.start + np.maximum(ready, seg.done))
     rr = seg.rr_ms
     k = seg.k[index]
@@ -382,7 +395,8 @@ def decide(seg: Segments) -> Decided:
     fresh = rr[index] - med
     mrr[index] = np.where(fresh < 0, 2.0 * fresh, fresh)
 
-    # Block thresholds, one pair (segment, block) at a time.
+    # Thresholds: a trailing term per block, one pair (segment, block) at a time,
+    # and a local term per beat.
     drr = _deltas(seg)
     adrr = np.abs(drr)
     amrr = np.abs(mrr)
@@ -394,16 +408,21 @@ def decide(seg: Segments) -> Decided:
     inverse = np.cumsum(starts) - 1
     p_seg = s[first_of_pair]
     p_block = block[first_of_pair]
-    # Local term: the LOCAL beats ending with the block.
-    local1 = _scale(adrr, seg, p_seg, (p_block + 1) * BLOCK, LOCAL)
-    local2 = _scale(amrr, seg, p_seg, (p_block + 1) * BLOCK, LOCAL)
-    # First pass: trailing term over all of the SPAN beats before the block.
-    trail1 = _scale(adrr, seg, p_seg, p_block * BLOCK, SPAN)
-    trail2 = _scale(amrr, seg, p_seg, p_block * BLOCK, SPAN)
-    th1_p = np.maximum(trail1, local1)
-    th2_p = np.maximum(trail2, local2)
-    th1 = np.maximum(th1_p, THRESHOLD_FLOOR_MS)[inverse]
-    th2 = np.maximum(th2_p, THRESHOLD_FLOOR_MS)[inverse]
+    # Local term: the LOCAL beats ending with the beat.
+    local1 = _scale(adrr, seg, s, np.maximum(k + 1 + LOOKAHEAD, LOCAL), LOCAL)
+    local2 = _scale(amrr, seg, s, np.maximum(k + 1, LOCAL - LOOKAHEAD), LOCAL)
+    # Trailing terms over the SPAN beats before the block: the segment's cached
+    # ones for the block its first undecided beat is in, the others computed.
+    trail = np.full((4, p_seg.size), np.nan)
+    cont = first_of_pair[np.isfinite(seg.trail[0, p_seg])]
+    cont = inverse[cont[index[cont] == (seg.start + seg.done)[s[cont]]]]
+    trail[:, cont] = seg.trail[:, p_seg[cont]]
+    todo = np.flatnonzero(np.isnan(trail[0]))
+    trail[0, todo] = _scale(adrr, seg, p_seg[todo], p_block[todo] * BLOCK, SPAN)
+    trail[1, todo] = _scale(amrr, seg, p_seg[todo], p_block[todo] * BLOCK, SPAN)
+    trail1, trail2 = trail[0], trail[1]
+    th1 = np.maximum(np.maximum(trail1[inverse], local1), THRESHOLD_FLOOR_MS)
+    th2 = np.maximum(np.maximum(trail2[inverse], local2), THRESHOLD_FLOOR_MS)
     near = _neighbours(seg, s, index, drr)
     first = _classify(seg, index, near, mrr[index], med, th1, th2)
     # Second pass: the trailing term leaves out what the first pass flagged
@@ -416,21 +435,18 @@ def decide(seg: Segments) -> Decided:
     with_after = np.flatnonzero(known)
     # Only pairs whose trailing span holds a left-out beat change; the rest keep
     # the first pass's term (the same values, sorted the same way).
-    f_begin, f_end = _span(seg, p_seg, p_block * BLOCK, SPAN)
-    for values, bad, trailing, local, out in (
-        (adrr, with_after, trail1, local1, th1_p),
-        (amrr, suspect, trail2, local2, th2_p),
-    ):
-        hit = np.flatnonzero(np.searchsorted(bad, f_end) > np.searchsorted(bad, f_begin))
+    trail[2:, todo] = trail[:2, todo]
+    f_begin, f_end = _span(seg, p_seg[todo], p_block[todo] * BLOCK, SPAN)
+    for values, bad, trailing in ((adrr, with_after, trail[2]), (amrr, suspect, trail[3])):
+        hit = todo[np.searchsorted(bad, f_end) > np.searchsorted(bad, f_begin)]
         if hit.size:
             masked = values.copy()
             masked[bad] = np.nan
             trailing[hit] = _scale(
                 masked, seg, p_seg[hit], (p_block * BLOCK)[hit], SPAN, masked=True
             )
-        np.maximum(trailing, local, out=out)
-    th1 = np.maximum(th1_p, THRESHOLD_FLOOR_MS)[inverse]
-    th2 = np.maximum(th2_p, THRESHOLD_FLOOR_MS)[inverse]
+    th1 = np.maximum(np.maximum(trail[2][inverse], local1), THRESHOLD_FLOOR_MS)
+    th2 = np.maximum(np.maximum(trail[3][inverse], local2), THRESHOLD_FLOOR_MS)
     final = _classify(seg, index, near, mrr[index], med, th1, th2)
 
     # Pair mean / missed half where they lie within Th2 of the median and half
@@ -453,7 +469,7 @@ def decide(seg: Segments) -> Decided:
         prev_extra[~first_new] = final.extra[before]
         prev_pair[~first_new] = pair[before]
     artifact = final.artifact | prev_extra | prev_pair
-    replacement = _interpolate(seg, index, s, artifact, final.premature, med, th2)
+    replacement = _interpolate(seg, index, s, artifact, final.premature | final.extra, med, th2)
     out = here.copy()
     fix = np.flatnonzero(artifact)
     i = index[fix]
@@ -476,7 +492,15 @@ def decide(seg: Segments) -> Decided:
         extra=final.extra,
         pair=pair,
         mrr_ms=mrr[index],
+        trail=_last_per_segment(trail, p_seg, n_seg),
     )
+
+
+def _last_per_segment(values: FloatArray, segment: IntArray, n_seg: int) -> FloatArray:
+    """Columns of ``values`` (one per pair, pairs in segment order) of each segment's last pair."""
+    out = np.full((values.shape[0], n_seg), np.nan)
+    out[:, segment] = values  # pairs are in order: the last write per segment wins
+    return out
 
 
 def correct(rr_ms: FloatArray, gap: BoolArray | None = None) -> tuple[FloatArray, BoolArray]:
@@ -502,6 +526,7 @@ def correct(rr_ms: FloatArray, gap: BoolArray | None = None) -> tuple[FloatArray
         final=np.array([True]),
         extra_before=np.array([False]),
         pair_before=np.array([False]),
+        trail=np.full((4, 1), np.nan),
     )
     out = decide(seg)
     return out.rr_ms, out.artifact

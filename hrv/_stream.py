@@ -3,14 +3,15 @@
 State is columnar: one row per device in fixed-width ring buffers (beat time,
 raw and corrected RR on the 1/1024 ms grid, the artifact detector's mRR,
 gap/artifact bits) and one array per scalar (beats received and decided,
-next window, detector thresholds, baseline state). A push appends beats,
-decides the artifact blocks whose lookahead is in (`hrv._artifacts`), and
+next window, the trailing threshold terms of the current artifact block,
+baseline state). A push appends beats, decides the beats whose 5-beat
+lookahead is in (`hrv._artifacts`), and
 computes the due windows with the same `hrv._core.compute_windows` the batch
 face uses, so pushing a recording in any chunks and then `flush` gives
 exactly `hrv.sliding_windows` of it. Both steps run in passes of at most
 ``ROWS_PER_PASS`` devices, which keeps their temporaries in cache. A window
-ending at ``T`` is due once a beat after ``T`` has been decided, i.e. at most
-one artifact block (16 beats) plus 5 beats of lookahead after its end. Large pushes are processed in
+ending at ``T`` is due once its last beat has been decided, i.e. with the 5th
+beat after it (the first windows of a device wait for its 24th beat). Large pushes are processed in
 rounds of at most ``round_beats`` beats per device, which bounds the rings.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hrv._artifacts import BLOCK, HISTORY, LOOKAHEAD, Segments, decide, ranges
+from hrv._artifacts import BLOCK, HISTORY, LOCAL, LOOKAHEAD, RECENT, Segments, decide, ranges
 from hrv._batch import DEFAULT_BASELINE, DEFAULT_QUALITY, check_settings
 from hrv._core import Beats, Windows, compute_windows
 from hrv._metrics import UNITS_PER_MS, quantize_rr
@@ -80,6 +81,7 @@ class StreamEngine:
     _keep_k: IntArray
     _extra_before: BoolArray
     _pair_before: BoolArray
+    _trail: FloatArray
     _anchor: IntArray
     _held: FloatArray
     _partial: FloatArray
@@ -135,6 +137,7 @@ class StreamEngine:
             grow("_" + name, np.int64, -1 if name == "m_next" else 0)
         grow("_extra_before", np.bool_, False)
         grow("_pair_before", np.bool_, False)
+        grow("_trail", np.float64, np.nan, 4)
         # Baseline state (`hrv._stress.BaselineState`); rows start at their first window.
         prior = np.array(to_sums(self.baseline_rule.prior, self.step_s))[:, None]
         grow("_anchor", np.int64, -1)
@@ -280,6 +283,7 @@ class StreamEngine:
         self._m_next[r] = -1
         self._extra_before[r] = False
         self._pair_before[r] = False
+        self._trail[:, r] = np.nan
 
     def _check_columns(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
         if not (dev.ndim == t.ndim == rr.ndim == gap.ndim == 1):
@@ -332,11 +336,10 @@ class StreamEngine:
         self._n_total += counts
 
     def _decide(self, rows: IntArray, final: bool) -> None:
-        """Run the artifact stage on the rows whose next block (or, final, all) is decidable."""
-        k_last = self._n_total[rows] - 1
-        block_end = (self._n_decided[rows] // BLOCK) * BLOCK + BLOCK - 1
-        ready = (self._n_decided[rows] < self._n_total[rows]) & (
-            final | (block_end + LOOKAHEAD <= k_last)
+        """Run the artifact stage on the rows with a decidable beat (or, final, any beat left)."""
+        total = self._n_total[rows]
+        ready = (self._n_decided[rows] < total) & (
+            final | ((self._n_decided[rows] + LOOKAHEAD < total) & (total >= LOCAL))
         )
         rows = rows[ready]
         if rows.size == 0:
@@ -348,8 +351,16 @@ class StreamEngine:
             self._decide_rows(rows[c : c + ROWS_PER_PASS], final)
 
     def _decide_rows(self, rows: IntArray, final: bool) -> None:
-        """Decide the next blocks of ``rows`` (all decidable) in one vectorized pass."""
-        start_k = np.maximum(self._n_decided[rows] - HISTORY, 0)
+        """Decide the decidable beats of ``rows`` (each has one) in one vectorized pass.
+
+        The trailing threshold terms of a block are computed with its first beat
+        and kept; rows that start no block here need only `RECENT` beats of history.
+        """
+        decided = self._n_decided[rows]
+        n_ready = self._n_total[rows] - decided - (0 if final else LOOKAHEAD)
+        trail = np.where(decided % BLOCK == 0, np.nan, self._trail[:, rows])
+        new_block = ((-decided) % BLOCK < n_ready) | np.isnan(trail[0])
+        start_k = np.maximum(decided - np.where(new_block, HISTORY, RECENT), 0)
         seg_of, k = ranges(start_k, self._n_total[rows])
         flat = rows[seg_of] * self._cap_used + (k & (self._cap_used - 1))
         lengths = self._n_total[rows] - start_k
@@ -369,6 +380,7 @@ class StreamEngine:
             final=np.full(rows.size, final),
             extra_before=self._extra_before[rows],
             pair_before=self._pair_before[rows],
+            trail=trail,
         )
         out = decide(seg)
         at = flat[out.index]
@@ -383,6 +395,7 @@ class StreamEngine:
         got = last >= 0
         self._extra_before[rows[got]] = out.extra[last[got]]
         self._pair_before[rows[got]] = out.pair[last[got]]
+        self._trail[:, rows[got]] = out.trail[:, got]
 
     def _advance(self, rows: IntArray, final: bool) -> WindowTable:
         """Decide what can be decided on ``rows``, then compute their due windows."""

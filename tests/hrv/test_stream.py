@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hrv
+from hrv._artifacts import LOCAL, LOOKAHEAD
 from simulators import load_scenario, simulate
 
 
@@ -184,19 +185,22 @@ def test_devices_met_one_by_one_equal_batch() -> None:
         _assert_same(got[b.device] + engine.flush(b.device), _batch_of(b), b.device)
 
 
-def test_windows_come_out_soon_after_their_end() -> None:
-    """A window is emitted at most 15 + 5 beats after the last beat at or before its end."""
+def test_windows_come_out_five_beats_after_their_last_beat() -> None:
+    """A window is emitted with the 5th beat after its last one (the artifact stage's
+    lookahead), or with the 24th beat of a device's recording for its first windows."""
     beats = SESSIONS[1]
     engine = hrv.StreamEngine()
-    lag = []
+    due, emitted = [], []
     for i in range(len(beats)):
         for w in engine.push(
             hrv.BeatBatch(device="d", t_s=beats.t_s[i : i + 1], rr_ms=beats.rr_ms[i : i + 1])
         ):
             last_in = int(np.searchsorted(beats.t_s, w.t_end_s, side="right")) - 1
-            lag.append(i - last_in)
-    assert lag
-    assert max(lag) <= 20
+            due.append(max(last_in + LOOKAHEAD, LOCAL - 1))
+            emitted.append(i)
+    assert len(emitted) > 70
+    assert emitted == due
+    assert LOOKAHEAD == 5
 
 
 def test_baselines_export_and_import() -> None:
