@@ -180,7 +180,9 @@ def stream_section(window_s: float, quick: bool) -> None:
         )
 
 
-def emission_lag(t: np.ndarray, table: hrv.WindowTable, newest: int) -> tuple[np.ndarray, ...]:
+def emission_lag(
+    t: np.ndarray, table: hrv.WindowTable, newest: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Beats and seconds from each window's last beat to the newest beat pushed (``t[:, newest]``).
 
     Row ``d`` of ``t`` holds the beat times of device number ``d``.
