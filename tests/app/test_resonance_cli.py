@@ -13,7 +13,9 @@ import pytest
 from simulators import simulate
 from simulators.assessment import DEFAULT_SCHEDULE, assessment, draw_breather
 from simulators.breathing import Adherence
+from vagus.biofeedback_store import BiofeedbackStore
 from vagus.cli import main
+from vagus.privacy import Pseudonyms, read_key
 
 SCHEDULE = "6.5:120,6.0:120,5.5:120,5.0:120,4.5:120"
 
@@ -109,3 +111,24 @@ def test_live_protocol_on_a_virtual_strap(
     assert abs(chosen - 5.5) <= 0.5
     stored = tmp_path / "state" / "biofeedback" / "resonance-strap.json"
     assert json.loads(stored.read_text())["resonance"]["rate_bpm"] == chosen
+
+
+@pytest.mark.slow
+def test_live_rate_is_stored_under_the_daemons_pseudonym(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With [privacy] pseudonymise the strap's id is its pseudonym, as in the daemon: the rate
+    is stored under it (never the real name), where the daemon looks it up."""
+    key_file = tmp_path / "pseudonym.key"
+    key_file.write_bytes(bytes(range(32)))
+    key_file.chmod(0o600)
+    config = _config(tmp_path)
+    config.write_text(
+        config.read_text() + f'[privacy]\npseudonymise = true\nsalt_file = "{key_file}"\n'
+    )
+    assert main(["resonance", "--speed", "250", "--config", str(config)]) == 0
+    chosen = float(capsys.readouterr().out.splitlines()[-1].split()[1])
+    alias = Pseudonyms(read_key(key_file), tmp_path / "state")("resonance-strap")
+    stored = {p.stem for p in (tmp_path / "state" / "biofeedback").glob("*.json")}
+    assert stored == {alias}
+    assert BiofeedbackStore(tmp_path / "state").resonance_rates() == {alias: chosen}

@@ -52,8 +52,13 @@ class LiveStrap:
     clock: Callable[[], float]
 
 
-def open_strap(spec: str, *, speed: float | None, default_scenario: str) -> LiveStrap:
-    """The strap ``spec`` names (``sim[:SCENARIO]`` or a BLE address/name); nothing runs yet."""
+def open_strap(
+    spec: str, *, speed: float | None, default_scenario: str, alias: Callable[[str], str]
+) -> LiveStrap:
+    """The strap ``spec`` names (``sim[:SCENARIO]`` or a BLE address/name); nothing runs yet.
+
+    Its device id is ``alias`` of its name, as the daemon names it (`vagus.app.device_alias`:
+    a pseudonym with ``[privacy] pseudonymise``)."""
     start = time.time()
     if spec == "sim" or spec.startswith("sim:"):
         name = spec.removeprefix("sim").removeprefix(":") or default_scenario
@@ -64,7 +69,9 @@ def open_strap(spec: str, *, speed: float | None, default_scenario: str) -> Live
         pace = 1.0 if speed is None else speed
         if not 0 < pace <= 1000:
             raise UserError(f"--speed {pace}: must be within (0, 1000]")
-        strap = VirtualStrap.from_scenario(scenario, start_t_s=start, speed=pace)
+        strap = VirtualStrap.from_scenario(
+            scenario, start_t_s=start, speed=pace, device=alias(scenario.device.name)
+        )
         origin = time.monotonic()
         return LiveStrap(
             device=strap.device,
@@ -78,7 +85,7 @@ def open_strap(spec: str, *, speed: float | None, default_scenario: str) -> Live
         target = Target.parse(spec)
     except ValueError as exc:
         raise UserError(f"--device {spec!r}: {exc}") from exc
-    device = target.label
+    device = alias(target.label)
 
     async def run(inbox: Inbox, stopping: asyncio.Event) -> None:
         to_status = link_status(device)

@@ -22,6 +22,7 @@ from pathlib import Path
 import aiomqtt
 
 from recommender import EXERCISE_IDS, Phase, catalog
+from vagus.app import device_alias
 from vagus.biofeedback import (
     LiveFigures,
     Pacer,
@@ -140,7 +141,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--minutes {args.minutes}: must be within 0.5-120")
     setup_logging("warning")
     config = _config(args.config)
-    strap = open_strap(args.device, speed=args.speed, default_scenario="resonance_session")
+    strap = open_strap(
+        args.device,
+        speed=args.speed,
+        default_scenario="resonance_session",
+        alias=device_alias(config),
+    )
     person = check_person(args.person or strap.device)
     store = BiofeedbackStore(config.state_dir)
     assessed = store.resonance_bpm(person)

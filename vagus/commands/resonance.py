@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from ingest import RecordingError, read_recording
+from vagus.app import device_alias
 from vagus.biofeedback import Assessment, assess, parse_schedule, schedule_pacers
 from vagus.biofeedback_store import BiofeedbackStore, check_person
 from vagus.commands._live_strap import Beats, PacerScreen, open_strap, pacer_line, run_paced
@@ -106,12 +107,17 @@ def _config(path: Path | None) -> Config:
 
 
 def _live(
-    args: argparse.Namespace, schedule: tuple[tuple[float, float], ...]
+    args: argparse.Namespace, schedule: tuple[tuple[float, float], ...], config: Config
 ) -> tuple[Assessment, str]:
     """Run the protocol with a pacer on screen; the assessment of what the strap recorded."""
     settle = LIVE_SETTLE_S if args.settle is None else args.settle
     steps = tuple((rate, settle + seconds) for rate, seconds in schedule)
-    strap = open_strap(args.device, speed=args.speed, default_scenario="resonance_assessment")
+    strap = open_strap(
+        args.device,
+        speed=args.speed,
+        default_scenario="resonance_assessment",
+        alias=device_alias(config),
+    )
     pacers = schedule_pacers(steps, start_s=strap.start_t_s)
     end_s = pacers[-1][1]
     console = make_console()
@@ -158,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
                 f"({'shorter than every recorded step' if args.recording else 'live'})"
             )
     person = None if args.person is None else check_person(args.person)
+    config: Config | None = None
     if args.recording is not None:
         try:
             beats = read_recording(args.recording)
@@ -170,10 +177,11 @@ def run(args: argparse.Namespace) -> int:
         device = beats.device
     else:
         setup_logging("warning")
-        assessment, device = _live(args, schedule)
+        config = _config(args.config)
+        assessment, device = _live(args, schedule, config)
         person = person or check_person(device)
     if assessment.resonance_bpm is not None and person is not None:
-        path = BiofeedbackStore(_config(args.config).state_dir).save_resonance(
+        path = BiofeedbackStore((config or _config(args.config)).state_dir).save_resonance(
             person,
             rate_bpm=assessment.resonance_bpm,
             confidence=assessment.confidence,
