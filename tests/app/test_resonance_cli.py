@@ -132,3 +132,15 @@ def test_live_rate_is_stored_under_the_daemons_pseudonym(
     stored = {p.stem for p in (tmp_path / "state" / "biofeedback").glob("*.json")}
     assert stored == {alias}
     assert BiofeedbackStore(tmp_path / "state").resonance_rates() == {alias: chosen}
+
+
+def test_no_bluetooth_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A strap named while no system D-Bus answers: one line saying so, exit 2, no traceback."""
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", f"unix:path={tmp_path / 'no-bus'}")
+    config = str(_config(tmp_path))
+    assert main(["resonance", "--device", "C0:FF:EE:00:00:09", "--config", config]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vagus resonance: Bluetooth unavailable")
+    assert len(err.strip().splitlines()) == 1

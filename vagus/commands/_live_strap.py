@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from rich.console import Console
@@ -27,6 +27,7 @@ from rich.live import Live
 from rich.text import Text
 
 from hrv import BeatBatch, FloatArray
+from ingest import BluetoothUnavailableError
 from ingest.ble_backend import BleakBackend, Target
 from ingest.ble_link import LinkChange, StrapLink
 from simulators import ScenarioError, VirtualStrap, load_scenario
@@ -36,6 +37,8 @@ from vagus.errors import UserError
 from vagus.events import DeviceStatus
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 TICK_S = 0.1
 """Wall seconds between redraws of the pacer on a terminal."""
@@ -175,6 +178,20 @@ async def run_paced(
     if ended and strap.clock() < end_s:
         log.warning("%s: the strap stopped before the session's end", strap.device)
     return beats
+
+
+def run_session(session: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(session)``; Bluetooth being unavailable is one line (`UserError`)."""
+    try:
+        return asyncio.run(session)
+    except ExceptionGroup as group:
+        found = group.subgroup(BluetoothUnavailableError)
+        if found is None:
+            raise
+        first: BaseException = found
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise UserError(str(first)) from group
 
 
 def pacer_line(label: str, state: PacerState, remaining_s: float) -> str:

@@ -41,6 +41,7 @@ from vagus.commands._live_strap import (
     open_strap,
     pacer_line,
     run_paced,
+    run_session,
 )
 from vagus.config import Config, default_config_path, directory_problem, load_config
 from vagus.console import make_console
@@ -216,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
         return beats, record
 
     try:
-        beats, record = asyncio.run(session())
+        beats, record = run_session(session())
     finally:
         writer.close()
     if dropped:

@@ -15,7 +15,6 @@ when most rates were not followed). Live results, and recorded ones given
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from pathlib import Path
 
@@ -23,7 +22,14 @@ from ingest import RecordingError, read_recording
 from vagus.app import device_alias
 from vagus.biofeedback import Assessment, assess, parse_schedule, schedule_pacers
 from vagus.biofeedback_store import BiofeedbackStore, check_person
-from vagus.commands._live_strap import Beats, PacerScreen, open_strap, pacer_line, run_paced
+from vagus.commands._live_strap import (
+    Beats,
+    PacerScreen,
+    open_strap,
+    pacer_line,
+    run_paced,
+    run_session,
+)
 from vagus.config import Config, default_config_path, load_config
 from vagus.console import make_console
 from vagus.errors import UserError
@@ -146,7 +152,7 @@ def _live(
                 on_tick=lambda now, _: screen.tick(line(now)),
             )
 
-    beats = asyncio.run(session())
+    beats = run_session(session())
     return assess(beats.batch(), steps, start_s=strap.start_t_s, settle_s=settle), strap.device
 
 
