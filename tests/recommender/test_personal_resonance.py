@@ -8,22 +8,10 @@ from pathlib import Path
 import pytest
 
 from recommender import Evaluator, Trigger, load_config
+from tests.recommender.test_evaluator import ONE_RULE
 from tests.recommender.windows import episodes, series
 from vagus.biofeedback_store import BiofeedbackStore, pace_resonance
 from vagus.mqtt.payloads import trigger_json
-
-RULE = """
-[recommender]
-min_gap_s = 0
-
-[[rules]]
-name = "stress"
-enter = ["stress >= 70"]
-exit = ["stress < 50"]
-hold_s = 30
-hold_windows = 3
-exercises = ["resonance"]
-"""
 
 
 def _trigger(evaluator: Evaluator, device: str) -> Trigger:
@@ -36,7 +24,7 @@ def _trigger(evaluator: Evaluator, device: str) -> Trigger:
 
 
 def _paced(state_dir: Path) -> Evaluator:
-    evaluator = Evaluator(load_config(RULE))
+    evaluator = Evaluator(load_config(ONE_RULE))
     pace_resonance(evaluator, state_dir)
     return evaluator
 
