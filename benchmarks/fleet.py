@@ -40,8 +40,8 @@ async def _bench(
 
         counter = asyncio.create_task(count())
 
-        async def publish(topic: str, payload: bytes) -> None:
-            await pub.publish(topic, payload, qos=0)
+        async def publish(messages: list[tuple[str, bytes]]) -> None:
+            await asyncio.gather(*(pub.publish(t, p, qos=0) for t, p in messages))
 
         stats = await run_fleet(
             fleet,

@@ -28,14 +28,16 @@ must be right.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
+import orjson
 
-from hrv import BeatBatch, BoolArray, FloatArray
+from hrv import BeatBatch, FloatArray
 from ingest.device_topics import (
     DuplicateKeyError,
     TopicError,
@@ -54,8 +56,10 @@ __all__ = [
     "SCHEMA_VERSION",
     "beats_subscription",
     "beats_topic",
+    "decode_beat_lists",
     "decode_beats",
     "device_of_topic",
+    "encode_beat_slices",
     "encode_beats",
 ]
 
@@ -75,6 +79,8 @@ _T = TypeVar("_T")
 _LEVEL = "beats"
 _FIELDS = frozenset({"schema", "device", "t_s", "rr_ms", "gap"})
 _NUMBER_TYPES = frozenset({int, float, type(None)})
+_QUOTES = 2 * len(_FIELDS) + 2
+_PLAIN_DEVICE = re.compile(r"[A-Za-z0-9._:-]*")  # written alike by json.dumps and orjson
 
 # Strips JSON strings (an unterminated one runs to the end, as for the parser) and every
 # character but brackets, scanning left to right without backtracking: what remains are the
@@ -89,19 +95,42 @@ def encode_beats(
     """The message of beats ``lo:hi`` of ``batch``: times ``t_offset_s + batch.t_s`` rounded to
     the millisecond, RR to the microsecond; non-finite values go out as ``NaN``/``Infinity``."""
     part = slice(lo, hi)
+    t_s, rr_ms, plain = _rounded(batch.t_s[part] + t_offset_s, batch.rr_ms[part])
+    return _message(batch.device, t_s, rr_ms, batch.gap[part].tolist(), plain)
+
+
+def encode_beat_slices(
+    batch: BeatBatch, cuts: Sequence[int], *, t_offset_s: float = 0.0
+) -> list[bytes]:
+    """The messages of beats ``cuts[k]:cuts[k + 1]`` of ``batch``, each byte for byte
+    `encode_beats` of that slice, with the rounding done once for all (a fleet's stream)."""
+    t_all, rr_all, plain = _rounded(batch.t_s + t_offset_s, batch.rr_ms)
+    gap_all = batch.gap.tolist()
+    return [
+        _message(batch.device, t_all[lo:hi], rr_all[lo:hi], gap_all[lo:hi], plain)
+        for lo, hi in itertools.pairwise(cuts)
+    ]
+
+
+def _rounded(t_s: FloatArray, rr_ms: FloatArray) -> tuple[list[float], list[float], bool]:
+    """Times to the ms, RR to the µs, as lists; and whether every value is "plain": finite,
+    0 or of magnitude in [1e-4, 1e15), where orjson writes the same digits as `json.dumps`."""
     with np.errstate(over="ignore", invalid="ignore"):  # rounding |x| > ~1e305 gives inf
-        t_s = np.round(batch.t_s[part] + t_offset_s, 3).tolist()
-        rr_ms = np.round(batch.rr_ms[part], 3).tolist()
-    return json.dumps(
-        {
-            "schema": SCHEMA_VERSION,
-            "device": batch.device,
-            "t_s": t_s,
-            "rr_ms": rr_ms,
-            "gap": batch.gap[part].tolist(),
-        },
-        separators=(",", ":"),
-    ).encode()
+        both = np.round(np.concatenate([t_s, rr_ms]), 3)
+    size = np.abs(both)
+    plain = bool(((size < 1e15) & ((size >= 1e-4) | (both == 0.0))).all())  # False for NaN
+    values = both.tolist()
+    return values[: t_s.size], values[t_s.size :], plain
+
+
+def _message(
+    device: str, t_s: list[float], rr_ms: list[float], gap: list[bool], plain: bool
+) -> bytes:
+    """One message's bytes: orjson where its output equals `json.dumps`'s, else json."""
+    doc = {"schema": SCHEMA_VERSION, "device": device, "t_s": t_s, "rr_ms": rr_ms, "gap": gap}
+    if plain and _PLAIN_DEVICE.fullmatch(device):
+        return orjson.dumps(doc)
+    return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def decode_beats(payload: bytes, *, device: str) -> BeatBatch:
@@ -115,6 +144,17 @@ def decode_beats(payload: bytes, *, device: str) -> BeatBatch:
         raise BeatsMessageError(
             BeatsRejection.TOO_LARGE, f"{len(payload)} bytes, at most {MAX_PAYLOAD_BYTES}"
         )
+    fast = _fast_lists(payload, device)
+    if fast is not None:
+        t_s, rr_ms, gap = fast
+        return BeatBatch(
+            device=device, t_s=_numbers(t_s), rr_ms=_numbers(rr_ms), gap=np.array(gap, np.bool_)
+        )
+    return _decode_full(payload, device)
+
+
+def _decode_full(payload: bytes, device: str) -> BeatBatch:
+    """Every check in turn, cheapest first (the path that names each refusal)."""
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -134,6 +174,40 @@ def decode_beats(payload: bytes, *, device: str) -> BeatBatch:
         # JSONDecodeError, and ValueError for an integer of more than 4300 digits.
         raise BeatsMessageError(BeatsRejection.NOT_JSON) from exc
     return _beats(data, device)
+
+
+def decode_beat_lists(
+    payload: bytes, *, device: str
+) -> tuple[list[float | None], list[float | None], list[bool]]:
+    """`decode_beats` without numpy: the columns as lists, ``None`` or NaN where it has NaN.
+
+    For intakes that gather many messages into one set of columns
+    (`vagus.events.BeatColumns.of_lists`); same checks, same refusals.
+    """
+    _check_device(device)
+    fast = _fast_lists(payload, device) if len(payload) <= MAX_PAYLOAD_BYTES else None
+    if fast is not None:
+        return fast
+    batch = decode_beats(payload, device=device)
+    return batch.t_s.tolist(), batch.rr_ms.tolist(), batch.gap.tolist()
+
+
+def _fast_lists(payload: bytes, device: str) -> tuple[list[Any], list[Any], list[Any]] | None:
+    """The columns of a well-formed message parsed by orjson, or None to take the full path.
+
+    Equal to the full path for every message it accepts: those pass the same checks
+    (`_lists`), nest 2 deep, hold no number beyond the float range (orjson refuses those)
+    and exactly `_QUOTES` quote characters (five keys and the device's string; no other
+    strings pass the checks), so no key is repeated (orjson keeps the last of repeated
+    keys, the full path refuses them). Anything else, refusals included, goes the full
+    path, which gives the reason.
+    """
+    if payload.count(b'"') != _QUOTES:
+        return None
+    try:
+        return _lists(orjson.loads(payload), device)
+    except (orjson.JSONDecodeError, BeatsMessageError):
+        return None
 
 
 def beats_topic(prefix: str, device: str) -> str:
@@ -173,6 +247,14 @@ def _nesting_depth(text: str) -> int:
 
 
 def _beats(data: object, device: str) -> BeatBatch:
+    t_s, rr_ms, gap = _lists(data, device)
+    return BeatBatch(
+        device=device, t_s=_numbers(t_s), rr_ms=_numbers(rr_ms), gap=np.array(gap, np.bool_)
+    )
+
+
+def _lists(data: object, device: str) -> tuple[list[Any], list[Any], list[Any]]:
+    """The columns of a parsed message, checked (schema, device, sizes, JSON types)."""
     if not isinstance(data, dict) or data.keys() != _FIELDS:
         raise BeatsMessageError(
             BeatsRejection.WRONG_SCHEMA, f"an object with keys {', '.join(sorted(_FIELDS))}"
@@ -196,13 +278,17 @@ def _beats(data: object, device: str) -> BeatBatch:
         raise BeatsMessageError(
             BeatsRejection.BAD_COLUMNS, "t_s={}, rr_ms={}, gap={} values".format(*sizes)
         )
-    return BeatBatch(device=device, t_s=_numbers(t_s), rr_ms=_numbers(rr_ms), gap=_flags(gap))
+    if not all(type(v) in _NUMBER_TYPES for v in t_s) or not all(
+        type(v) in _NUMBER_TYPES for v in rr_ms
+    ):
+        raise BeatsMessageError(BeatsRejection.BAD_COLUMNS, "t_s and rr_ms hold numbers or null")
+    if not all(type(v) is bool for v in gap):
+        raise BeatsMessageError(BeatsRejection.BAD_COLUMNS, "gap holds true or false")
+    return t_s, rr_ms, gap
 
 
 def _numbers(values: list[Any]) -> FloatArray:
     """A float column: numbers as they are, null and non-finite values as NaN."""
-    if not all(type(v) in _NUMBER_TYPES for v in values):
-        raise BeatsMessageError(BeatsRejection.BAD_COLUMNS, "t_s and rr_ms hold numbers or null")
     try:
         column = np.array(values, dtype=np.float64)  # None -> NaN
     except OverflowError:  # an integer beyond the float range, like 1e400 (which parses as inf)
@@ -218,12 +304,6 @@ def _float_or_inf(value: int | float | None) -> float:
         return float(value)
     except OverflowError:
         return np.inf
-
-
-def _flags(values: list[Any]) -> BoolArray:
-    if not all(type(v) is bool for v in values):
-        raise BeatsMessageError(BeatsRejection.BAD_COLUMNS, "gap holds true or false")
-    return np.array(values, dtype=np.bool_)
 
 
 def _check_device(device: str) -> None:

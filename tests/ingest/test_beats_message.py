@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,12 @@ from ingest import (
     device_of_topic,
     encode_beats,
 )
-from ingest.beats_message import MAX_JSON_DEPTH
+from ingest.beats_message import (
+    MAX_JSON_DEPTH,
+    _decode_full,
+    decode_beat_lists,
+    encode_beat_slices,
+)
 from simulators import load_scenario
 from simulators.fleet import build_fleet, run_fleet
 
@@ -195,8 +201,8 @@ async def test_fleet_publishes_encode_beats_on_beats_topic() -> None:
     beats, on `beats_topic` of that device."""
     sent: list[tuple[str, bytes]] = []
 
-    async def publish(topic: str, payload: bytes) -> None:
-        sent.append((topic, payload))
+    async def publish(messages: list[tuple[str, bytes]]) -> None:
+        sent.extend(messages)
 
     now = [0.0]
 
@@ -479,3 +485,115 @@ def test_damaged_messages_decode_or_are_refused(cut: int, junk: bytes, keep: int
     """A valid message with bytes replaced or cut off gives a batch or a BeatsMessageError."""
     decodes_or_refuses(PHONE[:cut] + junk + PHONE[cut + len(junk) :], "phone-1")
     decodes_or_refuses(PHONE[:keep], "phone-1")
+
+
+# --- the fast paths (orjson) equal the full ones --------------------------------------------
+
+
+def full_answer(payload: bytes, device: str) -> tuple[str, bytes, bytes, bytes]:
+    """The full path's answer (every check, stdlib json) as comparable bytes."""
+    try:
+        batch = _decode_full(payload, device)
+    except BeatsMessageError as exc:
+        return ("refused", str(exc.reason).encode(), b"", b"")
+    return ("ok", batch.t_s.tobytes(), batch.rr_ms.tobytes(), batch.gap.tobytes())
+
+
+def answer(payload: bytes, device: str) -> tuple[str, bytes, bytes, bytes]:
+    """`decode_beats`' answer (fast path first), and `decode_beat_lists` agrees with it."""
+    try:
+        batch = decode_beats(payload, device=device)
+    except BeatsMessageError as exc:
+        reason = exc.reason
+        with pytest.raises(BeatsMessageError) as again:
+            decode_beat_lists(payload, device=device)
+        assert again.value.reason == reason
+        return ("refused", str(reason).encode(), b"", b"")
+    t_s, rr_ms, gap = decode_beat_lists(payload, device=device)
+    assert np.array(t_s, np.float64).tobytes() == batch.t_s.tobytes()
+    assert np.array(rr_ms, np.float64).tobytes() == batch.rr_ms.tobytes()
+    assert gap == batch.gap.tolist()
+    return ("ok", batch.t_s.tobytes(), batch.rr_ms.tobytes(), batch.gap.tobytes())
+
+
+numbers = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-(2**70), 2**70),
+    st.none(),
+    st.booleans(),
+    st.just("1.5"),
+)
+
+
+@st.composite
+def near_valid(draw: st.DrawFn) -> bytes:
+    """Beats messages, mostly valid, some with a repeated key, a wrong type, a number
+    literal beyond the float range, a NaN literal, whitespace or another key order."""
+    n = draw(st.integers(0, 4))
+    doc: dict[str, Any] = {
+        "schema": draw(st.sampled_from([1, 1, 1.0, 2, True])),
+        "device": draw(st.sampled_from(["x", "x", "y"])),
+        "t_s": draw(st.lists(numbers, min_size=n, max_size=n)),
+        "rr_ms": draw(st.lists(numbers, min_size=n, max_size=n)),
+        "gap": draw(st.lists(st.booleans(), min_size=n, max_size=draw(st.integers(n, n + 1)))),
+    }
+    keys = draw(st.permutations(list(doc)))
+    text = json.dumps(
+        {k: doc[k] for k in keys}, separators=draw(st.sampled_from([(",", ":"), (", ", ": ")]))
+    )
+    edit = draw(st.sampled_from(["none", "none", "dup", "nan", "huge", "bom"]))
+    if edit == "dup":
+        key = draw(st.sampled_from(keys))
+        text = text[:-1] + f',"{key}":' + json.dumps(doc[key]) + "}"
+    elif edit == "nan" and n:
+        text = text.replace('"t_s": [', '"t_s": [NaN, ').replace('"t_s":[', '"t_s":[NaN,')
+    elif edit == "huge":
+        text = text.replace('"rr_ms":[', '"rr_ms":[1e400,').replace(
+            '"rr_ms": [', '"rr_ms": [1e400, '
+        )
+    elif edit == "bom":
+        text = "\ufeff" + text
+    return text.encode()
+
+
+@given(near_valid())
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_fast_decoding_equals_the_full_checks(payload: bytes) -> None:
+    """For messages near the valid ones, `decode_beats` and `decode_beat_lists` (orjson
+    first) give exactly the full path's beats (bit for bit) or its refusal reason."""
+    assert answer(payload, "x") == full_answer(payload, "x")
+
+
+@given(st.binary(max_size=200))
+def test_fast_decoding_of_any_bytes_equals_the_full_checks(payload: bytes) -> None:
+    """The same for any bytes."""
+    assert answer(payload, "x") == full_answer(payload, "x")
+
+
+values = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(-1e-3, 1e-3),
+    st.floats(1e14, 1e17),
+    st.sampled_from([0.0, -0.0, 1e-4, 9.9999e-5, 1e15, 1e16]),
+)
+
+
+@given(
+    device=st.sampled_from(["x", "C0:FF:EE:00:00:01", "phone-1", "é", 'a"b']),
+    columns=st.lists(st.tuples(values, values, st.booleans()), max_size=8),
+    offset=st.sampled_from([0.0, 1.7e9]),
+)
+def test_encoding_equals_json_dumps(
+    device: str, columns: list[tuple[float, float, bool]], offset: float
+) -> None:
+    """`encode_beats` (orjson where it writes the same digits) gives the bytes of the
+    stdlib encoder for any values, tiny, huge and non-finite included."""
+    t_s, rr_ms, gap = (np.array(c) for c in zip(*columns, strict=True)) if columns else ([], [], [])
+    batch = BeatBatch(device=device, t_s=t_s, rr_ms=rr_ms, gap=gap)
+    assert encode_beats(batch, t_offset_s=offset) == fleet_encoder_before(
+        batch, 0, len(batch), start_t_s=offset
+    )
+    cuts = [0, len(batch) // 2, len(batch)]
+    assert encode_beat_slices(batch, cuts, t_offset_s=offset) == [
+        encode_beats(batch, a, b, t_offset_s=offset) for a, b in itertools.pairwise(cuts)
+    ]

@@ -59,8 +59,9 @@ async def test_every_device_publishes_once_a_second_and_every_beat_once() -> Non
     fleet = build_fleet(scenario, 10, until_s=20 * 15)
     sent: dict[str, list[dict[str, list[float]]]] = {}
 
-    async def publish(topic: str, payload: bytes) -> None:
-        sent.setdefault(topic, []).append(json.loads(payload))
+    async def publish(messages: list[tuple[str, bytes]]) -> None:
+        for topic, payload in messages:
+            sent.setdefault(topic, []).append(json.loads(payload))
 
     fake = FakeTime()
     stats = await run_fleet(

@@ -71,8 +71,8 @@ async def publish_fleet(args: argparse.Namespace) -> FleetStats:
             # One tick publishes up to devices / 10 messages at once, by design.
             client.pending_calls_threshold = max(client.pending_calls_threshold, args.devices)
 
-            async def publish(topic: str, payload: bytes) -> None:
-                await client.publish(topic, payload, qos=0)
+            async def publish(messages: list[tuple[str, bytes]]) -> None:
+                await asyncio.gather(*(client.publish(t, p, qos=0) for t, p in messages))
 
             return await run_fleet(
                 fleet,
