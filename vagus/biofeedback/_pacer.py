@@ -90,6 +90,15 @@ class Pacer:
         """Cycle number (0 from ``start_s``) at each ``t_s``."""
         return self._locate(t_s)[0]
 
+    def per_cycle_ptp(self, t_s: FloatArray, values: FloatArray) -> float:
+        """Mean (max - min) of ``values`` at times ``t_s`` over the pacer's whole cycles there.
+
+        The first and last cycles seen may be partial and are left out; NaN without a whole one.
+        """
+        cycles = self.cycles(t_s)
+        swings = [np.ptp(values[cycles == c]) for c in np.unique(cycles)[1:-1]]
+        return float(np.mean(swings)) if swings else float("nan")
+
     def state(self, t_s: float) -> PacerState:
         """The pacer at ``t_s``."""
         cycle, idx, progress = self._locate(np.array([t_s]))

@@ -44,15 +44,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hrv import BeatBatch, FloatArray, correct_artifacts
-from vagus.biofeedback._pacer import IntArray, Pacer, schedule_pacers
+from hrv import GRID_HZ, BeatBatch, FloatArray, correct_artifacts
+from vagus.biofeedback._pacer import Pacer, schedule_pacers
 from vagus.biofeedback._spectrum import (
-    COHERENCE_HALF_WIDTH_HZ,
-    FS_HZ,
+    COHERENCE_PEAK_BAND,
     LF_BAND,
-    dominant_peak,
-    psd,
-    tachogram,
+    PEAK_HALF_WIDTH_HZ,
+    peak,
+    stretch,
 )
 
 MIN_FOLLOW_R = 0.55
@@ -130,28 +129,26 @@ def _rate_result(
             lf_peak_hz=nan, hr_peak_hz=nan, rsa_bpm=nan, synchrony=nan, best_r=nan,
             phase_deg=nan, lf_peaks=0, followed=False, note="too few beats",
         )  # fmt: skip
-    near = (beats_t >= start_s - 10.0) & (beats_t < end_s + 10.0)  # context for the spline
+    near = (beats_t >= start_s - 10.0) & (beats_t < end_s)  # with context for the slopes
     # Each interval's heart period is placed at the interval's middle (Berger et al. 1986,
     # IEEE Trans. Biomed. Eng. 33:900): at the beat ending it, every phase would read half
     # a beat late, a bias toward slower rates in the synchrony.
     middle = beats_t[near] - rr_ms[near] / 2000.0
-    rr_grid = tachogram(middle, rr_ms[near], start_s, end_s)
-    grid_t = start_s + np.arange(rr_grid.size) / FS_HZ
-    hr = 60000.0 / rr_grid
-    freqs, power = psd(rr_grid)
-    lf = dominant_peak(freqs, power, LF_BAND)
-    dominant = dominant_peak(freqs, power)
-    in_lf = (freqs >= LF_BAND[0]) & (freqs < LF_BAND[1])
-    lf_power = power[in_lf]
+    got = stretch(middle, rr_ms[near], start_s, end_s)
+    assert got is not None  # at least 20 beats: checked above
+    hr = 60000.0 / got.rr_ms
+    lf = peak(got.freqs_hz, got.psd, LF_BAND)
+    dominant = peak(got.freqs_hz, got.psd, COHERENCE_PEAK_BAND)
+    in_lf = (got.freqs_hz >= LF_BAND[0]) & (got.freqs_hz < LF_BAND[1])
+    lf_power = got.psd[in_lf]
     padded = np.concatenate(([0.0], lf_power, [0.0]))
     local_max = (lf_power > padded[:-2]) & (lf_power >= padded[2:])
     n_peaks = int((local_max & (lf_power >= PEAK_SHARE * lf_power.max())).sum())
-    volume = pacer.volume(grid_t)
-    cycles = pacer.cycles(grid_t)
-    rsa = _per_cycle_ptp(hr, cycles)
+    volume = pacer.volume(got.t_s)
+    rsa = pacer.per_cycle_ptp(got.t_s, hr)
     synchrony, best_r, lag_s = _synchrony(hr, volume, pacer.cycle_s)
     off_hz = abs(dominant.peak_hz - rate / 60.0)
-    on_rate = off_hz <= COHERENCE_HALF_WIDTH_HZ * (1 + 1e-9)
+    on_rate = off_hz <= PEAK_HALF_WIDTH_HZ * (1 + 1e-9)
     followed = on_rate and best_r >= MIN_FOLLOW_R
     note = (
         ""
@@ -178,15 +175,6 @@ def _rate_result(
     )
 
 
-def _per_cycle_ptp(hr: FloatArray, cycles: IntArray) -> float:
-    """Mean (max - min) of ``hr`` over each whole pacer cycle (first and last may be partial)."""
-    values = []
-    for c in np.unique(cycles)[1:-1]:
-        part = hr[cycles == c]
-        values.append(float(part.max() - part.min()))
-    return float(np.mean(values)) if values else float("nan")
-
-
 def _synchrony(hr: FloatArray, volume: FloatArray, cycle_s: float) -> tuple[float, float, float]:
     """Correlation at lag 0, the highest correlation within ±half a cycle, and its lag (s).
 
@@ -197,7 +185,7 @@ def _synchrony(hr: FloatArray, volume: FloatArray, cycle_s: float) -> tuple[floa
     norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
     if norm == 0:
         return 0.0, 0.0, 0.0
-    max_lag = int(cycle_s * FS_HZ / 2)
+    max_lag = int(cycle_s * GRID_HZ / 2)
     n = x.size
     lags = np.arange(-max_lag, max_lag + 1)
     r = (
@@ -210,7 +198,7 @@ def _synchrony(hr: FloatArray, volume: FloatArray, cycle_s: float) -> tuple[floa
         / norm
     )
     best = int(np.argmax(r))
-    return float(r[max_lag]), float(r[best]), float(lags[best] / FS_HZ)
+    return float(r[max_lag]), float(r[best]), float(lags[best] / GRID_HZ)
 
 
 def assess(

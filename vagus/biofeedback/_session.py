@@ -29,7 +29,7 @@ import numpy as np
 from hrv import FloatArray
 from recommender import PhaseKind
 from vagus.biofeedback._pacer import Pacer
-from vagus.biofeedback._spectrum import FS_HZ, dominant_peak, psd, tachogram
+from vagus.biofeedback._spectrum import COHERENCE_PEAK_BAND, peak, stretch
 
 LIVE_WINDOW_S = 64.0
 MIN_LIVE_S = 30.0
@@ -72,7 +72,7 @@ def live_figures(
     """The figures at ``now_s`` from the beats so far (``t_s`` increasing)."""
     state = pacer.state(now_s)
     nan = math.nan
-    hr = coherence = rsa = peak = nan
+    hr = coherence = rsa = peak_bpm = nan
     if t_s.size and now_s - t_s[-1] <= STALE_S:  # beats arrive up to a notification late
         recent = t_s > min(now_s, t_s[-1]) - HR_WINDOW_S
         hr = float(60000.0 / rr_ms[recent].mean())
@@ -80,14 +80,12 @@ def live_figures(
     inside = t_s >= start - 5.0
     if inside.sum() >= 8 and t_s[inside][-1] - max(t_s[inside][0], start) >= MIN_LIVE_S:
         begin = max(start, float(t_s[inside][0]))
-        grid = tachogram(t_s[inside], rr_ms[inside], begin, now_s)
-        freqs, power = psd(grid)
-        found = dominant_peak(freqs, power)
-        coherence, peak = found.coherence, found.peak_hz * 60.0
-        cycles = pacer.cycles(begin + np.arange(grid.size) / FS_HZ)
-        hr_grid = 60000.0 / grid
-        swings = [np.ptp(hr_grid[cycles == c]) for c in np.unique(cycles)[1:-1]]
-        rsa = float(np.mean(swings)) if swings else nan
+        got = stretch(t_s[inside], rr_ms[inside], begin, now_s)
+        if got is not None:
+            coherence = got.coherence()
+            top = peak(got.freqs_hz, got.psd, COHERENCE_PEAK_BAND)
+            peak_bpm = top.peak_hz * 60.0
+            rsa = pacer.per_cycle_ptp(got.t_s, 60000.0 / got.rr_ms)
     return LiveFigures(
         device=device,
         t_s=now_s,
@@ -98,7 +96,7 @@ def live_figures(
         hr_bpm=hr,
         rsa_bpm=rsa,
         coherence=coherence,
-        peak_bpm=peak,
+        peak_bpm=peak_bpm,
     )
 
 
