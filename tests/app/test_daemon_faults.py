@@ -1,4 +1,5 @@
-"""`vagus run` under faults: poison input, a full disk, SIGTERM with a backlog of beats.
+"""`vagus run` under faults: poison input, SIGTERM with a backlog of beats (a full disk, with
+its recovery, is in the standing fault suite, tests/faults, which uses the helpers here).
 
 Each test runs the real daemon as a subprocess against a real Mosquitto,
 feeds it raw beats over MQTT (`ingest.beats_message`), and watches what it
@@ -438,7 +439,7 @@ async def test_poison_is_refused_counted_and_logged_once_while_a_good_device_str
         assert f"{device}: beats dropped: {text}" in messages, (device, text)
 
 
-# -- 2. a full disk under an output ----------------------------------------------------------
+# -- 2. a full disk (its cases: tests/faults/test_05_full_disks.py, test_06_timeseries.py) --
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -475,73 +476,6 @@ def fill(directory: Path) -> int:
                 if exc.errno != errno.ENOSPC:
                     raise
     return written
-
-
-AFTER_FAILURE_S = 20.0
-"""Watching metrics after the failure: windows come in bursts of 2-3 every ~13 s, as the
-engine decides artifacts in blocks of 16 beats (`hrv._stream`)."""
-
-
-@pytest.mark.parametrize("full", ["files_dir", "state_dir"])
-async def test_a_full_disk_fails_one_output_but_not_the_daemon(
-    tmp_path: Path, mosquitto: Mosquitto, full: str
-) -> None:
-    """With ``[files] dir`` (or ``state_dir``, which holds the trigger journal and the state
-    file) on a 64 KiB tmpfs filled up, writing there fails with ENOSPC: the log says so once
-    ("No space left"), the good device's metrics keep arriving on MQTT after that, and
-    SIGTERM ends the daemon with 0 within 5 s."""
-    disk = tmp_path / "disk"
-    with small_tmpfs(disk):
-        on_disk = {"files_dir": disk / "session", "state_dir": disk / "state"}
-        dirs = {"files_dir": tmp_path / "session", "state_dir": tmp_path / "state"}
-        dirs[full] = on_disk[full]
-        config = write_config(tmp_path, mosquitto.port, **dirs)
-        prefix = prefix_of(config)
-        daemon = DaemonProcess(config, tmp_path / "daemon.log")
-        if full == "state_dir":
-            dirs["state_dir"].mkdir()
-            filled = fill(disk)  # before the start: the state is first saved after 60 s
-        good = Heart(GOOD, time.time() - 250, seed=2)
-        with stopped_at_exit(daemon):
-            async with (
-                watching_metrics(mosquitto.port, prefix) as metrics,
-                aiomqtt.Client("127.0.0.1", mosquitto.port) as client,
-            ):
-                daemon.start()
-                await daemon.ready()
-                if full == "files_dir":
-                    filled = fill(disk)  # after the start: the daemon opened its files
-                # 250 s of past beats overflow the last free bytes of the files' pages.
-                await backfill(client, prefix, good, seconds=250)
-                stop = asyncio.Event()
-                streaming = asyncio.create_task(
-                    stream_in_real_time(client, prefix, good, duration_s=85, sent=[], stop=stop)
-                )
-                live_at = time.monotonic() + 1.0  # the backfill's windows are out by then
-                await daemon.wait_for_log("No space left", timeout_s=75)
-                failed_at = time.monotonic()
-                await asyncio.sleep(AFTER_FAILURE_S)
-                stop.set()
-                await streaming
-                after = metrics.count(GOOD, since=max(failed_at, live_at))
-                assert daemon.running, daemon.tail()
-                code, stop_s = await daemon.sigterm()
-
-    print(
-        f"\nfull {full} ({filled} bytes filled): metrics after the failure: {after} in "
-        f"{AFTER_FAILURE_S:g} s; "
-        f"stop after SIGTERM {stop_s:.2f} s, exit {code}"
-    )
-    messages = daemon.messages()
-    assert code == 0, daemon.tail()
-    assert stop_s < STOP_LIMIT_S
-    assert after >= 2  # at least one burst (see `AFTER_FAILURE_S`)
-    no_space = [m for m in messages if "No space left" in m]
-    assert len(no_space) == 1, no_space
-    if full == "files_dir":
-        assert no_space[0].startswith("output files failed"), no_space
-    else:
-        assert no_space[0].startswith("could not save state"), no_space
 
 
 # -- 3. SIGTERM with a backlog ---------------------------------------------------------------

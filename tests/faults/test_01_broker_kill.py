@@ -41,10 +41,19 @@ RECONNECT_LIMIT_S = 15.0
 """Broker back to daemon reconnected (its backoff is capped at 1 s in this config)."""
 
 
-def write_config(tmp_path: Path, port: int) -> Path:
+PREFIX = "faults-broker-kill"
+
+
+def write_config(
+    tmp_path: Path, port: int, *, state_dir: Path | None = None, files_dir: Path | None = None
+) -> Path:
+    """`DEVICES` virtual straps playing the demo at `SPEED`, MQTT out under `PREFIX`, session
+    files; the state and session dirs in ``tmp_path`` unless given."""
+    state_dir = state_dir or tmp_path / "state"
+    files_dir = files_dir or tmp_path / "session"
     path = tmp_path / "config.toml"
     path.write_text(
-        f"""state_dir = "{tmp_path / "state"}"
+        f"""state_dir = "{state_dir}"
 [sources.simulated]
 devices = {DEVICES}
 scenario = "demo"
@@ -53,11 +62,11 @@ speed = {SPEED}
 host = "127.0.0.1"
 port = {port}
 client_id = "faults-broker-kill"
-prefix = "faults-broker-kill"
+prefix = "{PREFIX}"
 backoff_base_s = 0.1
 backoff_cap_s = 1.0
 [files]
-dir = "{tmp_path / "session"}"
+dir = "{files_dir}"
 [console]
 enabled = false
 [log]
@@ -129,7 +138,7 @@ async def test_broker_sigkill_and_restart_five_times(
     daemon = DaemonProcess(config, tmp_path / "daemon.log")
     recoveries: list[float] = []
     with stopped_at_exit(daemon):
-        async with resilient_subscriber(broker.port, "faults-broker-kill") as received:
+        async with resilient_subscriber(broker.port, PREFIX) as received:
             await eventually(lambda: received.connects > 0, timeout_s=20, what="subscriber")
             daemon.start()
             await eventually(
