@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
-import os
 from pathlib import Path
 
 import aiomqtt
@@ -48,6 +47,7 @@ from vagus.console import make_console
 from vagus.errors import UserError
 from vagus.logs import setup_logging
 from vagus.mqtt import MqttSettings
+from vagus.mqtt.client import mqtt_client
 from vagus.mqtt.session import session_summary, session_update
 from vagus.mqtt.topics import Topics
 from vagus.session import BreathingWriter, replay_beats, write_session
@@ -116,18 +116,8 @@ def _out_dir(args: argparse.Namespace, config: Config, device: str) -> Path:
 
 async def _publish(settings: MqttSettings, topic: str, outbox: asyncio.Queue[bytes | None]) -> None:
     """Send the session's messages until the end marker; a broker problem is logged once."""
-    password = settings.resolve_password(os.environ)
     try:
-        async with aiomqtt.Client(
-            settings.host,
-            settings.port,
-            identifier=f"{settings.client_id}-breathe-{os.getpid()}",
-            username=settings.username,
-            password=None if password is None else password.get_secret_value(),
-            keepalive=settings.keepalive_s,
-            timeout=settings.ack_timeout_s,
-            tls_context=settings.ssl_context(),
-        ) as client:
+        async with mqtt_client(settings, role="breathe") as client:
             while (payload := await outbox.get()) is not None:
                 await client.publish(topic, payload, qos=1)
     except aiomqtt.MqttError as exc:

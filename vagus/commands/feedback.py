@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from pathlib import Path
 
 import aiomqtt
@@ -13,6 +12,7 @@ from ingest import VERDICTS, FeedbackMessageError, encode_feedback, feedback_top
 from vagus.config import load_config
 from vagus.errors import UserError
 from vagus.mqtt import MqttSettings
+from vagus.mqtt.client import mqtt_client
 from vagus.mqtt.failures import classify
 
 NAME = "feedback"
@@ -50,18 +50,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _publish(settings: MqttSettings, topic: str, payload: bytes) -> None:
     """One QoS 1 publish (returns after the broker's PUBACK); failures as one-line errors."""
-    password = settings.resolve_password(os.environ)
     try:
-        async with aiomqtt.Client(
-            settings.host,
-            settings.port,
-            identifier=f"{settings.client_id}-feedback-{os.getpid()}",
-            username=settings.username,
-            password=None if password is None else password.get_secret_value(),
-            keepalive=settings.keepalive_s,
-            timeout=settings.ack_timeout_s,
-            tls_context=settings.ssl_context(),
-        ) as client:
+        async with mqtt_client(settings, role="feedback") as client:
             await client.publish(topic, payload, qos=1)
     except aiomqtt.MqttError as exc:
         error = classify(settings, exc)
