@@ -51,6 +51,7 @@ from recommender._learning import (
 from recommender._levels import StressLevel, stress_level
 from recommender._outcomes import choose_exercise, exercise_score, judge, rank_exercises
 from recommender._records import Outcome, Step, Transition, Trigger, Verdict, trigger_id
+from recommender._reference import ReferenceSettings
 from recommender._rules import (
     OutcomeSettings,
     QuietHours,
@@ -92,6 +93,7 @@ __all__ = [
     "QuietHours",
     "RecommenderConfig",
     "RecommenderError",
+    "ReferenceSettings",
     "Rule",
     "RuleConfigError",
     "RuleState",

@@ -53,8 +53,26 @@ class ActivitySettings(BaseModel):
     excess_bpm: float = Field(default=32.0, gt=0, le=150)
     coupled_excess_bpm: float = Field(default=12.0, gt=0, le=150)
     max_coupling: float = Field(default=0.45, ge=0, le=10)
+    coupling_per_bpm: float = Field(default=0.01, ge=0, le=1)
     release_bpm: float = Field(default=8.0, ge=0, le=150)
     release_s: float = Field(default=180.0, ge=0, le=7200)
+
+
+def eased(s: ActivitySettings, rel: float) -> ActivitySettings:
+    """``s`` for a person whose bouts were missed: coupling limits up by ``rel`` of their
+    value, heart-rate limits down by it (``rel`` 0 gives ``s``)."""
+    if rel <= 0.0:
+        return s
+    up, down = 1.0 + rel, 1.0 - rel
+    return s.model_copy(
+        update={
+            "rise_bpm_per_min": s.rise_bpm_per_min * down,
+            "undecided_coupling": s.undecided_coupling * up,
+            "excess_bpm": s.excess_bpm * down,
+            "coupled_excess_bpm": s.coupled_excess_bpm * down,
+            "max_coupling": s.max_coupling * up,
+        }
+    )
 
 
 class ActivityState(enum.StrEnum):
@@ -76,17 +94,26 @@ class ActivityTrack:
     state: ActivityState = ActivityState.REST
 
 
-def coupling(window: WindowMetrics) -> float:
+def coupling(hr_z: float, ln_rmssd_z: float) -> float:
     """``-ln_rmssd_z / hr_z``: ln RMSSD lost per unit of heart-rate rise (NaN below 0.5 z)."""
-    if not window.hr_z > 0.5 or math.isnan(window.ln_rmssd_z):
+    if not hr_z > 0.5 or math.isnan(ln_rmssd_z):
         return math.nan
-    return -window.ln_rmssd_z / window.hr_z
+    return -ln_rmssd_z / hr_z
 
 
-def observe(track: ActivityTrack, window: WindowMetrics, s: ActivitySettings) -> ActivityState:
-    """Update ``track`` with a valid window; return (and store) the detector's verdict."""
+def observe(
+    track: ActivityTrack,
+    window: WindowMetrics,
+    s: ActivitySettings,
+    *,
+    baseline_hr_bpm: float,
+    z: tuple[float, float],
+) -> ActivityState:
+    """Update ``track`` with a valid window, judged against the person's reference level
+    (``baseline_hr_bpm``, and the window's ``(hr_z, ln_rmssd_z)`` against it); return (and
+    store) the detector's verdict."""
     t_s, hr = window.t_end_s, window.hr_bpm
-    excess = hr - window.baseline_hr_bpm
+    excess = hr - baseline_hr_bpm
     if math.isnan(excess):
         return track.state
     recent = track.recent_hr
@@ -97,12 +124,14 @@ def observe(track: ActivityTrack, window: WindowMetrics, s: ActivitySettings) ->
         recent.popleft()
     span_s = t_s - recent[0][0]
     rise = (hr - recent[0][1]) * 60.0 / span_s if span_s >= s.rise_span_s / 2 else 0.0
-    c = coupling(window)
+    c = coupling(*z)
     rising = rise >= s.rise_bpm_per_min
     # Early in any fast rise RMSSD (a 60 s window) lags heart rate: coupling is
     # judged only once the rise has been seen to level off (``rise_span_s`` of windows).
     settled = span_s >= s.rise_span_s
-    low_coupling = settled and not rising and not math.isnan(c) and c < s.max_coupling
+    # The further heart rate has gone, the more vagal withdrawal stress would have shown.
+    limit = s.max_coupling + s.coupling_per_bpm * max(excess - s.coupled_excess_bpm, 0.0)
+    low_coupling = settled and not rising and not math.isnan(c) and c < limit
     if excess >= s.excess_bpm or (excess >= s.coupled_excess_bpm and low_coupling):
         if not track.active:
             track.active, track.since_s = True, t_s

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from hrv import Quality, WindowMetrics
-from recommender._activity import ActivityState, observe
+from recommender._activity import ActivitySettings, ActivityState, eased, observe
 from recommender._conditions import Condition, Op
 from recommender._errors import LocalTimeRequiredError
 from recommender._evidence import Evidence, cusum_step, reset
@@ -48,6 +48,7 @@ from recommender._learning import (
 )
 from recommender._outcomes import choose_exercise, judge
 from recommender._records import Outcome, Step, Transition, Trigger, Verdict, trigger_id
+from recommender._reference import update as update_reference
 from recommender._rules import RecommenderConfig, Rule
 from recommender._snapshot import dump, load
 from recommender._states import FIRING_EVENTS, Event, RuleState, next_state
@@ -67,6 +68,8 @@ class Evaluator:
         self._devices: dict[str, DeviceTrack] = {}
         # Which paths made each rule due in the window being classified (level, evidence).
         self._paths: dict[str, tuple[bool, bool]] = {}
+        # Each evidence rule's statistic for the window being classified (NaN: none).
+        self._x: dict[str, float] = {}
         self._orphan_feedback = 0
 
     def set_resonance_rate(self, device: str, rate_bpm: float) -> None:
@@ -119,12 +122,27 @@ class Evaluator:
         valid = window.quality is Quality.OK
         t_s = window.t_end_s
         gap_s = t_s - track.last_valid_s  # NaN before the first valid window
+        personal: dict[str, float] = {}
+        self._x.clear()
         if valid:
             self._remember(track, window)
-            observe(track.activity, window, self._config.activity)
+            ref = track.reference
+            if ref.ready:
+                hr_z, ln_z = ref.z(window)
+                personal = {"hr_z": hr_z, "ln_rmssd_z": ln_z}
+                baseline_hr = ref.hr_bpm
+            else:
+                hr_z, ln_z, baseline_hr = window.hr_z, window.ln_rmssd_z, window.baseline_hr_bpm
+            observe(
+                track.activity,
+                window,
+                self._activity_settings(track, t_s),
+                baseline_hr_bpm=baseline_hr,
+                z=(hr_z, ln_z),
+            )
             for rule in self._config.rules:
                 if rule.evidence is not None:
-                    self._accumulate(track, rule, track.rules[rule.name], window)
+                    self._accumulate(track, rule, track.rules[rule.name], window, personal)
         outcomes = self._settle_outcomes(track, window, valid)
         triggers: list[Trigger] = []
         transitions: list[Transition] = []
@@ -136,6 +154,13 @@ class Evaluator:
             self._apply(track, rule, rule_track, window, event, cause, triggers, transitions)
         if valid:
             track.last_valid_s = t_s
+            update_reference(
+                track.reference,
+                window,
+                self._config.reference,
+                active=track.activity.state is not ActivityState.REST,
+                in_episode=any(r.state is RuleState.FIRED for r in track.rules.values()),
+            )
         return Step(
             triggers=tuple(triggers), outcomes=tuple(outcomes), transitions=tuple(transitions)
         )
@@ -199,8 +224,8 @@ class Evaluator:
         self._paths.pop(rule.name, None)
         if window.quality is not Quality.OK:
             return Event.INVALID, ""
-        evidence_due = self._evidence_due(rule, track, window)
-        if not evidence_due and any(c.holds(window) for c in rule.exit):
+        evidence_due = self._evidence_due(device, rule, track, window)
+        if not evidence_due and self._calm(rule, track, window):
             if math.isnan(track.exit_start_s):
                 track.exit_start_s = t_s
             if t_s - track.exit_start_s >= rule.exit_hold_s:
@@ -393,15 +418,20 @@ class Evaluator:
     # -- sustained evidence and personal thresholds ------------------------------
 
     def _accumulate(
-        self, device: DeviceTrack, rule: Rule, track: RuleTrack, window: WindowMetrics
+        self,
+        device: DeviceTrack,
+        rule: Rule,
+        track: RuleTrack,
+        window: WindowMetrics,
+        personal: Mapping[str, float],
     ) -> None:
         """One valid window into the rule's CUSUM (held at 0 while activity vetoes it)."""
         evidence = rule.evidence
         assert evidence is not None
         k, _ = self._evidence_limits(evidence, track, window.t_end_s)
-        track.cusum = cusum_step(
-            track.cusum, evidence.statistic(window), window.t_end_s, evidence, k=k
-        )
+        x = evidence.statistic(window, personal)
+        self._x[rule.name] = x
+        track.cusum = cusum_step(track.cusum, x, window.t_end_s, evidence, k=k)
         if rule.veto_activity and device.activity.state is ActivityState.ACTIVE:
             track.cusum = reset(track.cusum)
 
@@ -414,12 +444,34 @@ class Evaluator:
         )
         return evidence.k * factor, evidence.h * factor
 
-    def _evidence_due(self, rule: Rule, track: RuleTrack, window: WindowMetrics) -> bool:
+    def _calm(self, rule: Rule, track: RuleTrack, window: WindowMetrics) -> bool:
+        """An exit condition holds, or, in a fired episode, the person's own statistic is back
+        under the allowance (the engine's score can stay raised against a stale baseline)."""
+        if any(c.holds(window) for c in rule.exit):
+            return True
+        x = self._x.get(rule.name, math.nan)
+        return (
+            rule.evidence is not None
+            and track.state is RuleState.FIRED
+            and x < self._evidence_limits(rule.evidence, track, window.t_end_s)[0]
+        )
+
+    def _evidence_due(
+        self, device: DeviceTrack, rule: Rule, track: RuleTrack, window: WindowMetrics
+    ) -> bool:
         evidence = rule.evidence
         if evidence is None:
             return False
         _, h = self._evidence_limits(evidence, track, window.t_end_s)
-        return track.cusum.s_z_min >= h and all(c.holds(window) for c in evidence.when)
+        if track.cusum.s_z_min < h or not all(c.holds(window) for c in evidence.when):
+            return False
+        above = evidence.above_rest_bpm
+        return above is None or window.hr_bpm - device.reference.rest_hr_bpm >= above
+
+    def _activity_settings(self, device: DeviceTrack, t_s: float) -> ActivitySettings:
+        """The activity detector's settings for the person now (eased by "did exercise")."""
+        r = self._raise(device.raise_activity, t_s)
+        return eased(self._config.activity, r * self._config.learning.activity_max_rel)
 
     def _raise(self, value_since: tuple[float, float], t_s: float) -> float:
         value, since_s = value_since
@@ -497,6 +549,10 @@ class Evaluator:
         if fb.verdict is FeedbackVerdict.NOT_NOW:
             device.snooze_until_s = max(device.snooze_until_s, fb.t_s + learning.snooze_s)
             changes["snooze_until_s"] = device.snooze_until_s
+        elif fb.verdict is FeedbackVerdict.DID_EXERCISE:
+            now = self._raise(device.raise_activity, fb.t_s)
+            device.raise_activity = (min(now + learning.false_alarm_step, 1.0), fb.t_s)
+            changes["activity"] = device.raise_activity[0]
         elif fb.verdict in (FeedbackVerdict.FALSE_ALARM, FeedbackVerdict.HELPFUL) and rule:
             step = learning.false_alarm_step
             if fb.verdict is FeedbackVerdict.HELPFUL:
@@ -583,6 +639,12 @@ class Evaluator:
             "t_s": now,
             "half_life_days": learning.half_life_days,
             "activity": track.activity.state.value,
+            "raise_activity": self._raise(track.raise_activity, now),
+            "reference": {
+                "hr_bpm": track.reference.hr_bpm,
+                "ln_rmssd": track.reference.ln_rmssd,
+                "rest_hr_bpm": track.reference.rest_hr_bpm,
+            },
             "snooze_until_s": track.snooze_until_s if track.snooze_until_s > now else None,
             "rules": rules,
             "feedback": [

@@ -65,9 +65,11 @@ class Evidence(BaseModel):
     ``k`` (z) is the reference value (allowance), ``h`` (z·min) the decision
     interval; see the module doc for ``clip``, ``max_step_s`` and
     ``reference_half_life_s``. ``when`` lists conditions the window must meet
-    for the evidence to fire (it accumulates regardless), e.g. ``stress >= 30``
-    so that a sleeper's lighter (REM) stretches, which look like a moderate
-    episode against a night-time baseline, do not.
+    for the evidence to fire (it accumulates regardless). ``above_rest_bpm``
+    asks heart rate to be that far over the person's waking rest
+    (`recommender._reference`) too: a sleeper's lighter (REM) stretches look
+    like a moderate episode against the night's level, but stay below the
+    day's rest.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -81,6 +83,8 @@ class Evidence(BaseModel):
     max_step_s: float = Field(default=30.0, gt=0, le=3600)
     reference_half_life_s: float = Field(default=300.0, ge=0, le=86400)
     when: tuple[Annotated[Condition, BeforeValidator(_condition)], ...] = ()
+    above_rest_bpm: float | None = Field(default=None, ge=-50, le=100)
+    hr_backing: float | None = Field(default=None, gt=0, le=100)
 
     @model_validator(mode="after")
     def _known_fields(self) -> Self:
@@ -91,9 +95,23 @@ class Evidence(BaseModel):
                 raise ValueError(f"weight of {name!r} must be finite")
         return self
 
-    def statistic(self, window: WindowMetrics) -> float:
-        """``x`` of one window, clipped to ±clip; NaN when a weighted figure is NaN."""
-        x = math.fsum(w * float(getattr(window, name)) for name, w in self.weights.items())
+    def statistic(
+        self, window: WindowMetrics, personal: Mapping[str, float] | None = None
+    ) -> float:
+        """``x`` of one window, clipped to ±clip; NaN when a weighted figure is NaN.
+
+        Figures named in ``personal`` (the z-scores against the person's own
+        reference, `recommender._reference`) stand in for the window's.
+        """
+        mine = personal or {}
+        values = {
+            name: float(getattr(window, name)) if name not in mine else mine[name]
+            for name in self.weights
+        }
+        if self.hr_backing is not None and "hr_z" in values and "ln_rmssd_z" in values:
+            backed = self.hr_backing * max(-values["ln_rmssd_z"], 0.0)
+            values["hr_z"] = min(values["hr_z"], backed)
+        x = math.fsum(w * values[name] for name, w in self.weights.items())
         return x if math.isnan(x) else min(max(x, -self.clip), self.clip)
 
 

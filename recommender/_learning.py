@@ -10,6 +10,11 @@
   ``r * level_max_rel`` of their value away from firing (``stress >= 60`` at
   r = 1 with 0.3: ``stress >= 78``) and the CUSUM's k and h grow by the factor
   ``1 + r * evidence_max_rel``.
+- **Did exercise** (the suggestion came during physical activity) teaches the
+  activity veto instead (`recommender._activity`): a raise in [0, 1] per
+  device, stepped and decaying like the others, at which the detector's
+  coupling limits grow and its heart-rate limits shrink by up to
+  ``activity_max_rel`` (30 %), so that person's bouts are recognised sooner.
 - **Not now** snoozes every rule of the device for ``snooze_s`` (1 h).
 - **Exercise ranking** by Thompson sampling (Thompson, Biometrika 25:285,
   1933; Russo et al., "A Tutorial on Thompson Sampling", Found. Trends Mach.
@@ -92,7 +97,8 @@ class LearningSettings(BaseModel):
     false_alarm_step: float = Field(default=0.34, gt=0, le=1)
     half_life_days: float = Field(default=14.0, gt=0, le=365)
     level_max_rel: float = Field(default=0.3, ge=0, le=2)
-    evidence_max_rel: float = Field(default=1.0, ge=0, le=10)
+    evidence_max_rel: float = Field(default=2.0, ge=0, le=10)
+    activity_max_rel: float = Field(default=0.3, ge=0, le=0.9)
     snooze_s: float = Field(default=3600.0, ge=0, le=86400)
     remember_triggers: int = Field(default=50, ge=1, le=1000)
     seed: int = 0

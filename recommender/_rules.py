@@ -17,6 +17,7 @@ from recommender._errors import RuleConfigError
 from recommender._evidence import Evidence
 from recommender._exercises import EXERCISE_IDS, RESONANCE_MAX_BPM, RESONANCE_MIN_BPM
 from recommender._learning import LearningSettings
+from recommender._reference import ReferenceSettings
 
 
 class Severity(enum.StrEnum):
@@ -133,6 +134,7 @@ class RecommenderConfig(BaseModel):
     outcome: OutcomeSettings = OutcomeSettings()
     activity: ActivitySettings = ActivitySettings()
     learning: LearningSettings = LearningSettings()
+    reference: ReferenceSettings = ReferenceSettings()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Self:

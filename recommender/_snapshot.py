@@ -2,7 +2,7 @@
 
 `dump` gives, for ``json.dumps(..., allow_nan=False)``::
 
-    {"version": 1,
+    {"version": 3,
      "devices": {"<device>": {
          "last_valid_s": F, "last_fire_s": F,
          "recent": [[t_s, ln_rmssd, hr_bpm], ...],       # valid windows of the last before_s
@@ -17,6 +17,9 @@
          "activity": {"recent_hr": [[t_s, hr_bpm], ...], "active": B, "since_s": F,
                       "calm_since_s": F, "state": "rest|rising|active"},
          "snooze_until_s": F,
+         "raise_activity": [F, F],
+         "reference": {"hr_bpm": F, "ln_rmssd": F, "weight_s": F, "t_s": F,
+                       "rest_hr_bpm": F, "frozen_since_s": F},
          "issued": [{"trigger_id": S, "t_s": F, "rule": S, "exercise_id": S,
                      "level": B, "evidence": B, "answer": S}],
          "feedback": [{"t_s": F, "trigger_id": S, "rule": S, "verdict": S}],
@@ -35,9 +38,10 @@ for the non-finite floats the evaluator uses as "not set" (a hold not open:
 NaN; never fired: -inf). Strings rather than null, so each of the three comes
 back as itself. Times, windows and exercise durations must be finite.
 
-Version 1 (before sustained evidence, activity and feedback) is still read:
-the keys it lacks start at their defaults (nothing accumulated, no raise, no
-feedback).
+Versions 1 (before sustained evidence, activity and feedback) and 2 (before
+the personal reference and the "did exercise" raise) are still read: the keys
+they lack start at their defaults (nothing accumulated, no raise, no
+feedback, a reference learnt afresh from the next windows).
 
 `load` is strict about what it reads and tolerant of what it does not: a
 wrong type, a missing key, an unknown state name or another version raises
@@ -61,6 +65,7 @@ from recommender._evidence import CusumState
 from recommender._exercises import Exercise, Phase, PhaseKind
 from recommender._learning import FeedbackVerdict
 from recommender._records import Trigger
+from recommender._reference import ReferenceTrack
 from recommender._rules import RecommenderConfig, Severity
 from recommender._states import RuleState
 from recommender._tracks import (
@@ -72,8 +77,8 @@ from recommender._tracks import (
     new_device,
 )
 
-SNAPSHOT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+SNAPSHOT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
@@ -128,6 +133,15 @@ def _dump_device(device: DeviceTrack) -> dict[str, Any]:
             "state": device.activity.state.value,
         },
         "snooze_until_s": _num(device.snooze_until_s),
+        "raise_activity": [_num(x) for x in device.raise_activity],
+        "reference": {
+            "hr_bpm": _num(device.reference.hr_bpm),
+            "ln_rmssd": _num(device.reference.ln_rmssd),
+            "weight_s": _num(device.reference.weight_s),
+            "t_s": _num(device.reference.t_s),
+            "rest_hr_bpm": _num(device.reference.rest_hr_bpm),
+            "frozen_since_s": _num(device.reference.frozen_since_s),
+        },
         "issued": [
             {
                 "trigger_id": i.trigger_id,
@@ -228,7 +242,21 @@ def _load_device(node: _Node, config: RecommenderConfig, version: int) -> Device
             for f in node["feedback"].elements()
         )
         device.feedback_counts = {k: v.count() for k, v in node["feedback_counts"].items()}
+    if version >= 3:
+        device.raise_activity = _load_pair(node["raise_activity"])
+        device.reference = _load_reference(node["reference"])
     return device
+
+
+def _load_reference(node: _Node) -> ReferenceTrack:
+    return ReferenceTrack(
+        hr_bpm=node["hr_bpm"].number(),
+        ln_rmssd=node["ln_rmssd"].number(),
+        weight_s=node["weight_s"].finite(),
+        t_s=node["t_s"].number(),
+        rest_hr_bpm=node["rest_hr_bpm"].number(),
+        frozen_since_s=node["frozen_since_s"].number(),
+    )
 
 
 def _load_activity(node: _Node) -> ActivityTrack:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from recommender._activity import ActivityTrack
 from recommender._evidence import CusumState
 from recommender._records import Trigger
+from recommender._reference import ReferenceTrack
 from recommender._rules import RecommenderConfig
 from recommender._states import RuleState
 
@@ -81,7 +82,10 @@ class DeviceTrack:
     pending: list[Pending] = field(default_factory=list)
     history: dict[str, deque[float]] = field(default_factory=dict)  # exercise -> Δln(RMSSD)
     activity: ActivityTrack = field(default_factory=ActivityTrack)
+    reference: ReferenceTrack = field(default_factory=ReferenceTrack)
     snooze_until_s: float = -math.inf
+    # "did exercise" answers: how far the activity veto is eased (value 0-1, time it was set).
+    raise_activity: tuple[float, float] = (0.0, -math.inf)
     issued: deque[Issued] = field(default_factory=deque)  # newest last, bounded
     feedback: deque[FeedbackEntry] = field(default_factory=deque)  # applied, newest last
     feedback_counts: dict[str, int] = field(default_factory=dict)  # FeedbackStatus -> count

@@ -26,7 +26,9 @@ a reactivity (how far each episode of a severity class goes) and a seed. Their
   collapses too, so the rhythm becomes metronome-like;
 - **artifacts** at 0-1 % of beats.
 
-Ground truth is `DayLabels` (one row per event, columnar). Pure: a seed in,
+Ground truth is `DayLabels` (one row per event, columnar). `days` lays out
+several consecutive days (day ``d`` drawn from ``seed + d``) as one scenario,
+so the physiology and the baselines run on across midnights. Pure: a seed in,
 scenarios and labels out; `simulate_person` runs the RR model.
 """
 
@@ -158,8 +160,40 @@ class _Builder:
 
 def day(person: Person) -> PersonDay:
     """The person's labelled 24 hours (starting at bedtime), as a scenario and labels."""
-    rng = np.random.default_rng(person.seed)
+    return days(person, 1)
+
+
+def days(person: Person, n: int) -> PersonDay:
+    """``n`` consecutive labelled days of the person (day ``d`` drawn from ``seed + d``),
+    as one scenario: the physiology runs on across midnights, the baseline with it."""
+    if n < 1:
+        raise ValueError(f"days needs n >= 1, got {n}")
     b = _Builder(person)
+    for d in range(n):
+        _lay_out_day(b, np.random.default_rng(person.seed + d))
+    kinds, severity, on, end, dhr, f = zip(*b.rows, strict=True)
+    labels = DayLabels(
+        kind=np.array(kinds, dtype="<U8"),
+        severity=np.array(severity, dtype="<U8"),
+        onset_s=np.array(on),
+        end_s=np.array(end),
+        hr_delta_bpm=np.array(dhr),
+        rmssd_factor=np.array(f),
+    )
+    scenario = Scenario(
+        name=person.id,
+        description=f"{24 * n} h of {person.id}",
+        seed=person.seed,
+        artifacts=ArtifactSpec(rate=person.artifact_rate),
+        segments=tuple(b.segments),
+    )
+    return PersonDay(person=person, scenario=scenario, labels=labels)
+
+
+def _lay_out_day(b: _Builder, rng: np.random.Generator) -> None:
+    """Append one day (bedtime to bedtime, at least 24 h) to ``b``."""
+    person = b.person
+    start_s = b.t_s
     rest_hr, rest_rmssd = person.rest_hr_bpm, person.rest_rmssd_ms
 
     # Sleep: deep and lighter stretches, turning over, then a gradual wake-up.
@@ -192,25 +226,7 @@ def day(person: Person) -> PersonDay:
             _spike(b, rng, calm_hr, calm_rmssd)
         else:
             _exercise(b, rng, what, calm_hr, calm_rmssd)
-    b.calm(max(DAY_S - b.t_s, 600.0), hr=rest_hr, rmssd=rest_rmssd, ramp_s=120.0)
-
-    kinds, severity, on, end, dhr, f = zip(*b.rows, strict=True)
-    labels = DayLabels(
-        kind=np.array(kinds, dtype="<U8"),
-        severity=np.array(severity, dtype="<U8"),
-        onset_s=np.array(on),
-        end_s=np.array(end),
-        hr_delta_bpm=np.array(dhr),
-        rmssd_factor=np.array(f),
-    )
-    scenario = Scenario(
-        name=person.id,
-        description=f"24 h of {person.id}",
-        seed=person.seed,
-        artifacts=ArtifactSpec(rate=person.artifact_rate),
-        segments=tuple(b.segments),
-    )
-    return PersonDay(person=person, scenario=scenario, labels=labels)
+    b.calm(max(start_s + DAY_S - b.t_s, 600.0), hr=rest_hr, rmssd=rest_rmssd, ramp_s=120.0)
 
 
 def _between(rng: np.random.Generator, span: tuple[float, float], at: float) -> float:

@@ -17,6 +17,7 @@ import pytest
 
 from hrv import WindowMetrics, sliding_windows
 from recommender import (
+    ActivitySettings,
     CusumState,
     Evaluator,
     Evidence,
@@ -24,11 +25,13 @@ from recommender import (
     FeedbackStatus,
     FeedbackVerdict,
     LearningSettings,
+    RecommenderConfig,
     cusum_step,
     default_config,
     posterior,
     thompson_rank,
 )
+from recommender._activity import eased
 from simulators import Scenario, State, simulate
 from simulators.scenario import Segment
 from tests.recommender.windows import window
@@ -52,7 +55,7 @@ def moderate() -> list[WindowMetrics]:
     )
 
 
-def level_only_config():  # type: ignore[no-untyped-def]
+def level_only_config() -> RecommenderConfig:
     config = default_config()
     rule = config.rules[0].model_copy(update={"evidence": None})
     return config.model_copy(update={"rules": (rule,)})
@@ -103,6 +106,47 @@ def test_lunch_walk_does_not_fire() -> None:
     step = Evaluator(default_config()).feed_many(windows)
     assert step.triggers == ()
     assert any(t.cause.startswith("activity") for t in step.transitions)
+
+
+def test_episode_after_a_run_fires_within_two_minutes() -> None:
+    """A 30 min run (+60 bpm) leaves the engine's hour-long baseline far above rest; the
+    rules' own reference is held out of the run, so a moderate episode 20 min later still
+    fires within 120 s of its onset, and nothing fires during the run or its recovery."""
+    run_end_s = WARM_UP_S + 1800 + 1200
+    windows = session(
+        Segment(state=State.EXERCISE, duration_s=1800, ramp_s=90, hr_bpm=126, rmssd_ms=8),
+        Segment(state=State.CALM, duration_s=1200, ramp_s=180, hr_bpm=66, rmssd_ms=42),
+        Segment(state=State.STRESS, duration_s=360, ramp_s=45, hr_bpm=76, rmssd_ms=25),
+        Segment(state=State.CALM, duration_s=600, ramp_s=90, hr_bpm=66, rmssd_ms=42),
+    )
+    evaluator = Evaluator(default_config())
+    (trigger,) = evaluator.feed_many(windows).triggers
+    assert 0 < trigger.t_s - run_end_s <= 120
+    onset = next(w for w in windows if w.t_end_s >= run_end_s)
+    assert onset.baseline_hr_bpm > 70  # the engine's baseline still carries the run
+    assert evaluator.explain(DEVICE)["reference"]["hr_bpm"] == pytest.approx(66, abs=2)
+
+
+def test_did_exercise_eases_the_activity_veto_and_decays() -> None:
+    """ "did exercise" raises the person's activity raise (not the stress thresholds): the
+    detector's coupling limits grow and heart-rate limits shrink; explain shows it."""
+    evaluator, trigger_id = fired_evaluator()
+    t_s = WARM_UP_S + 600
+    result = evaluator.feedback(
+        DEVICE, Feedback(trigger_id=trigger_id, verdict=FeedbackVerdict.DID_EXERCISE, t_s=t_s)
+    )
+    assert result.accepted
+    assert set(result.changes) == {"activity"}
+    now = evaluator.explain(DEVICE, t_s=t_s)
+    assert now["raise_activity"] == pytest.approx(LearningSettings().false_alarm_step)
+    assert now["rules"]["sustained-stress"]["raise_level"] == 0.0
+    later = evaluator.explain(DEVICE, t_s=t_s + 14 * 86400)
+    assert later["raise_activity"] == pytest.approx(now["raise_activity"] / 2)
+    base = ActivitySettings()
+    loose = eased(base, 0.3)
+    assert loose.max_coupling == pytest.approx(base.max_coupling * 1.3)
+    assert loose.excess_bpm == pytest.approx(base.excess_bpm * 0.7)
+    assert eased(base, 0.0) is base
 
 
 def fired_evaluator() -> tuple[Evaluator, str]:

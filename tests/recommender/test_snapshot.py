@@ -259,7 +259,7 @@ def test_snapshot_is_strict_json_with_non_finite_as_strings() -> None:
     evaluator.feed(window(0, 80))
     data = evaluator.snapshot()
     json.dumps(data, allow_nan=False)
-    assert data["version"] == 2
+    assert data["version"] == 3
     device = data["devices"][DEVICES[0]]
     rule = device["rules"]["stress"]
     assert (rule["state"], rule["hold_start_s"], rule["hold_windows"]) == ("holding", 0.0, 1)
@@ -295,9 +295,9 @@ def test_rules_removed_are_ignored_and_new_rules_start_idle() -> None:
     assert set(again.snapshot()["devices"][DEVICES[0]]["rules"]) == {"surge", "new"}
 
 
-@pytest.mark.parametrize("version", [0, 3, "1", 1.0, True, None, ...])
+@pytest.mark.parametrize("version", [0, 4, "1", 1.0, True, None, ...])
 def test_wrong_version_is_refused(version: object) -> None:
-    """Only versions 1 and 2 (integers) are read; anything else names snapshot.version."""
+    """Only versions 1 to 3 (integers) are read; anything else names snapshot.version."""
     with pytest.raises(RuleStateError) as info:
         Evaluator(BUSY).restore(replaced(RICH, ("version",), version))
     assert info.value.where == "snapshot.version"
@@ -420,14 +420,22 @@ def test_version_1_snapshot_is_still_read() -> None:
     old = copy.deepcopy(RICH)
     old["version"] = 1
     for device in old["devices"].values():
-        for key in ("activity", "snooze_until_s", "issued", "feedback", "feedback_counts"):
+        for key in (
+            "activity",
+            "snooze_until_s",
+            "issued",
+            "feedback",
+            "feedback_counts",
+            "raise_activity",
+            "reference",
+        ):
             del device[key]
         for rule in device["rules"].values():
             for key in ("cusum", "raise_level", "raise_evidence"):
                 del rule[key]
     evaluator = restored(BUSY, old)
     again = round_trip(evaluator)
-    assert again["version"] == 2
+    assert again["version"] == 3
     device = again["devices"][DEVICES[0]]
     assert device["issued"] == []
     assert device["rules"]["stress"]["raise_level"] == [0.0, "-inf"]
@@ -435,3 +443,27 @@ def test_version_1_snapshot_is_still_read() -> None:
         device["rules"]["stress"]["state"]
         == RICH["devices"][DEVICES[0]]["rules"]["stress"]["state"]
     )
+
+
+def test_version_2_snapshot_is_still_read() -> None:
+    """A snapshot written before the personal reference (version 2) restores; the reference
+    is learnt afresh and no "did exercise" raise is in force."""
+    old = copy.deepcopy(RICH)
+    old["version"] = 2
+    for device in old["devices"].values():
+        del device["raise_activity"], device["reference"]
+    again = round_trip(restored(BUSY, old))
+    device = again["devices"][DEVICES[0]]
+    assert device["raise_activity"] == [0.0, "-inf"]
+    assert device["reference"]["hr_bpm"] == "nan"
+    assert device["issued"] == RICH["devices"][DEVICES[0]]["issued"]
+
+
+def test_reference_survives_a_restart() -> None:
+    """The personal reference (level, waking rest, clocks) comes back as it was."""
+    evaluator = Evaluator(BUSY)
+    evaluator.feed_many([window(t, 20) for t in range(0, 600, 5)])
+    data = round_trip(evaluator)
+    reference = data["devices"][DEVICES[0]]["reference"]
+    assert reference["hr_bpm"] != "nan"
+    assert round_trip(restored(BUSY, data))["devices"][DEVICES[0]]["reference"] == reference

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulators.population import DAY_S, SEVERITIES, day, population
+from simulators.population import DAY_S, SEVERITIES, day, days, population
 
 
 def test_population_spans_the_stated_ranges() -> None:
@@ -31,3 +31,19 @@ def test_day_labels_match_its_timeline() -> None:
     assert np.all(labels.end_s > labels.onset_s)
     events = np.sort(labels.onset_s)
     assert np.all(np.diff(events) > 0)
+
+
+def test_days_run_on_and_begin_with_the_single_day() -> None:
+    """Two days are one scenario: the first is `day`, the second starts a new night >= 24 h
+    later with its own draw of events."""
+    person = population(3)[1]
+    one, two = day(person), days(person, 2)
+    assert two.scenario.segments[: len(one.scenario.segments)] == one.scenario.segments
+    sleeps = two.labels.onset_s[two.labels.of("sleep")]
+    assert sleeps.size == 2
+    assert sleeps[1] >= DAY_S
+    assert two.labels.of("stress").size == 2 * one.labels.of("stress").size
+    assert not np.array_equal(
+        two.labels.end_s[two.labels.of("stress")][6:] - sleeps[1],
+        one.labels.end_s[one.labels.of("stress")],
+    )
