@@ -14,7 +14,7 @@ import pytest
 from hrv import Baseline, BeatBatch
 from ingest.beats_message import encode_beats
 from tests.app.test_daemon_faults import eventually
-from tests.servers import NatsServer
+from tests.servers import NatsServer, free_port
 from vagus.daemon._nats_intake import NatsIntakeCounters, receive_nats_beats
 from vagus.events import Delivery, InboxItem
 from vagus.nats import NatsSettings, key_of
@@ -95,3 +95,27 @@ async def test_bad_messages_are_counted_and_acked_good_ones_delivered(
     doc = json.loads(entry.value)
     assert doc["partition"] == 3
     assert doc["pipeline"]["last_beat_s"] == {"s-1": float(taken[-1].t_s[-1])}
+
+
+async def test_no_server_is_retried_until_stopped(caplog: pytest.LogCaptureFixture) -> None:
+    """A server that is not there is logged and retried with backoff; stopping ends the
+    wait at once, nothing delivered."""
+    settings = NatsSettings(url=f"nats://127.0.0.1:{free_port()}", partitions="0")
+    inbox: asyncio.Queue[InboxItem | None] = asyncio.Queue(1)
+    stopping = asyncio.Event()
+    intake = asyncio.create_task(
+        receive_nats_beats(
+            settings,
+            None,
+            inbox,
+            stopping,
+            snapshot=lambda: ({}, {}),
+            restore=lambda state, baselines: None,
+        )
+    )
+    await eventually(
+        lambda: "cannot connect" in caplog.text, timeout_s=30, what="a connection failure logged"
+    )
+    stopping.set()
+    await asyncio.wait_for(intake, 5)
+    assert inbox.empty()

@@ -13,9 +13,12 @@ import asyncio
 import time
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 from nats.js.api import ConsumerInfo
 
+from hrv import FloatArray
 from tests.app.test_daemon_faults import DaemonProcess, stopped_at_exit
 from tests.nats.support import (
     beats_of,
@@ -98,7 +101,8 @@ async def test_replacement_worker_resumes_killed_partitions(
 ) -> None:
     """SIGKILL one of 4 workers mid-stream: a replacement for the same partitions (own, empty
     state dir) restores their devices from the checkpoints, consumes again within
-    `RESUME_WITHIN_S`, and every message of the stream is processed and acked."""
+    `RESUME_WITHIN_S`, takes the messages the killed one left unacked first, and no beat of
+    the stream is lost."""
     batches = fleet(DEVICES, until_s=160.0)
     dirs = [tmp_path / f"w{i}" for i in range(1, WORKERS + 1)]
     for i, directory in enumerate(dirs, start=1):
@@ -120,6 +124,7 @@ async def test_replacement_worker_resumes_killed_partitions(
         for worker in workers:
             await worker.wait_for_log("nats intake: consuming", timeout_s=60)
         # 160 s of beats in 20 s of wall time, ending now: never ahead of the workers' clocks.
+        start_t_s = time.time() - 160.0
         publishing = asyncio.create_task(
             publish_fleet(
                 nats_server,
@@ -127,7 +132,7 @@ async def test_replacement_worker_resumes_killed_partitions(
                 prefix="kill",
                 speed=8.0,
                 duration_s=20.0,
-                start_t_s=time.time() - 160.0,
+                start_t_s=start_t_s,
             )
         )
         await asyncio.sleep(7.0)
@@ -149,18 +154,36 @@ async def test_replacement_worker_resumes_killed_partitions(
     before = metrics_of(dirs[1])
     after = metrics_of(replacement_dir)
     assert restored == len(before) > 0  # every device of its partitions
-    assert set(after) == set(before)
+    assert set(after) == set(before), replacement.tail()
     others = [set(metrics_of(d)) for i, d in enumerate(dirs) if i != 1]
     assert all(not (o & set(before)) for o in others)
     assert set().union(*others, before) == {b.device for b in batches}
-    # After the hole, each device's stream goes on: the replacement's beats begin where
-    # the killed worker's checkpointed ones ended (a gap flagged where beats are missing).
-    beats_after = beats_of(replacement_dir)
-    beats_before = beats_of(dirs[1])
-    for device, batch in beats_after.items():
-        assert batch.t_s[0] > beats_before[device].t_s[0]
-        hole = batch.t_s[0] - beats_before[device].t_s[-1] > 2.0
-        assert not hole or bool(batch.gap[0]), device
+    # No beat lost: every published beat of the killed worker's devices was written by it
+    # or by its replacement, but for those it had taken and not yet written when killed
+    # (its output queue) and the few the input guard drops (simulated artifacts).
+    written = {d: b.t_s for d, b in beats_of(dirs[1]).items()}
+    for device, batch in beats_of(replacement_dir).items():
+        written[device] = np.concatenate([written.get(device, batch.t_s[:0]), batch.t_s])
+    missing = {
+        b.device: np.setdiff1d(_ms(b.t_s + start_t_s), _ms(written[b.device]))
+        for b in batches
+        if b.device in before
+    }
+    total = sum(len(b) for b in batches if b.device in before)
+    print(
+        f"its {len(before)} devices: {sum(map(len, missing.values()))} of {total} published "
+        f"beats not written (at most {max(map(len, missing.values()))} for one device)"
+    )
+    assert max(map(len, missing.values())) <= 40
+    # What the killed worker left unacked came first to the replacement, in stream order.
+    taken_again = [m for m in replacement.messages() if "taken again in stream order" in m]
+    left_unacked = [p for p, info in at_kill.items() if info.num_ack_pending]
+    assert [int(m.split()[3].rstrip(":")) for m in taken_again] == left_unacked
+
+
+def _ms(t_s: FloatArray) -> npt.NDArray[np.int64]:
+    """Beat times as whole milliseconds (the beats codec rounds to the millisecond)."""
+    return np.rint(t_s * 1000.0).astype(np.int64)
 
 
 async def _resumed(

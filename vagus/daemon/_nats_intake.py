@@ -11,10 +11,16 @@ puts it into the inbox as a `Delivery` whose ``ack`` acknowledges it to
 JetStream once the pipeline has taken it. A worker that dies before that
 leaves the message with the consumer, redelivered to its replacement.
 
+Taking over: a partition whose consumer holds messages unacked by a
+worker that died is consumed again from the consumer's ack floor (the
+consumer is made anew there), so those messages come first, in stream
+order, rather than after ``ack_wait_s`` behind newer ones: a device's beats
+stay in order.
+
 Duplicates: a redelivered message (its stream sequence at or below the
-last one the pipeline took for its partition, or still in the inbox) is
-not fed again; it is acked when already processed and counted in
-``duplicates``. Beats that reach the pipeline twice all the same (a sender
+last one the pipeline took for its partition, or the checkpoint's, or
+still in the inbox) is not fed again; it is acked when already processed
+and counted in ``duplicates``. Beats that reach the pipeline twice all the same (a sender
 that published twice) are dropped by its input guard.
 
 Checkpoints: every ``checkpoint_s``, and when stopping, the state of the
@@ -28,10 +34,10 @@ are a hole its guard flags as a gap (the windows restart after it).
 
 Start: the stream (subjects ``<prefix>.beats.*.*``) and the bucket are
 created when missing, with ``replicas`` and ``max_age_s``; an existing
-stream is used as it is. Connection failures at start are retried with
-`ingest.backoff.backoff_delay`; after that nats-py reconnects by itself,
-and a failing fetch is retried after a pause (logged once per kind).
-A login the server refuses raises `NatsRefusedError`.
+stream is used as it is. A first connection that fails (server away, login
+refused) is logged with the server's reason and retried with
+`ingest.backoff.backoff_delay`; once connected, nats-py reconnects by
+itself, and a failing fetch is retried after a pause (logged once per kind).
 
 Stopping (``stopping`` set): no new message is fetched; the intake waits up
 to ``stop_timeout_s`` for the deliveries in the inbox to be acked, sends
@@ -69,7 +75,6 @@ from ingest.errors import BeatsMessageError, BeatsRejection
 from ingest.nats_subjects import beats_topic_of_subject, partition_subject, stream_subject
 from recommender import RuleStateError
 from vagus.daemon._notices import RateLimit
-from vagus.errors import UserError
 from vagus.events import Delivery, InboxItem
 from vagus.nats.checkpoint import key_of, merge, split
 from vagus.nats.settings import NatsSettings
@@ -99,10 +104,6 @@ StateSnapshot = Callable[[], tuple[dict[str, Baseline], dict[str, Any]]]
 
 StateRestore = Callable[[Mapping[str, Any] | None, Mapping[str, Baseline]], None]
 """`Pipeline.restore`."""
-
-
-class NatsRefusedError(UserError):
-    """The NATS server refused the login (wrong user, password or permissions)."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -193,31 +194,36 @@ async def _connect(
     attempt = 0
     while not stopping.is_set():
         try:
-            return await nats.connect(
+            client = await nats.connect(
                 servers=[settings.url],
                 user=settings.username,
                 password=password,
                 tls=settings.ssl_context(),
                 name=f"vagus-{settings.consumer}",
-                allow_reconnect=True,
-                max_reconnect_attempts=-1,
+                # Give up the first connection after 2 tries (nats-py would otherwise retry it
+                # forever, never returning): the retries are ours, stoppable and logged.
+                allow_reconnect=False,
+                max_reconnect_attempts=1,
                 connect_timeout=5,
                 error_cb=on_error,
             )
-        except nats.errors.AuthorizationError as exc:
-            raise NatsRefusedError(f"nats server {settings.url} refused the login") from exc
-        except (nats.errors.Error, OSError) as exc:
+        except (nats.errors.Error, OSError, TimeoutError) as exc:
             delay_s = backoff_delay(attempt, rng, base_s=1.0, cap_s=30.0)
             attempt += 1
             log.warning(
                 "nats intake: cannot connect to %s: %s; retry in %.1f s",
                 settings.url,
-                type(exc).__name__,
+                str(exc) or type(exc).__name__,  # nats-py's texts, e.g. 'Authorization Violation'
                 delay_s,
             )
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay_s):
                     await stopping.wait()
+            continue
+        # Connected: from now on nats-py reconnects by itself (the option is read on each loss).
+        client.options["allow_reconnect"] = True
+        client.options["max_reconnect_attempts"] = -1
+        return client
     return None
 
 
@@ -259,17 +265,9 @@ class _Intake:
         await self._restore(kv, snapshot, restore)
         settings = self._settings
         for number in settings.owned():
-            sub = await js.pull_subscribe(
-                partition_subject(settings.prefix, number),
-                durable=f"{settings.consumer}-p{number}",
-                stream=settings.stream,
-                config=ConsumerConfig(
-                    ack_policy=AckPolicy.EXPLICIT,
-                    deliver_policy=DeliverPolicy.ALL,
-                    ack_wait=settings.ack_wait_s,
-                    max_ack_pending=MAX_ACK_PENDING,
-                ),
-            )
+            durable = f"{settings.consumer}-p{number}"
+            await self._take_over(js, number, durable)
+            sub = await js.pull_subscribe_bind(durable=durable, stream=settings.stream)
             self._partitions[number] = _Partition(
                 number, sub, acked_seq=self._restored_seq.get(number, 0)
             )
@@ -304,6 +302,43 @@ class _Intake:
         await self._flush_acks()
         with contextlib.suppress(nats.errors.Error, OSError, TimeoutError):
             await client.flush(timeout=2)
+
+    async def _take_over(self, js: JetStreamContext, number: int, durable: str) -> None:
+        """Make partition ``number``'s durable consumer, or take it over in stream order.
+
+        Messages the last worker left unacked (it died) would come back only after
+        ``ack_wait_s``, behind newer ones, and a device's beats would arrive out of
+        order: the consumer is made again from its ack floor, so they come first.
+        """
+        settings = self._settings
+        config = ConsumerConfig(
+            durable_name=durable,
+            filter_subject=partition_subject(settings.prefix, number),
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=settings.ack_wait_s,
+            max_ack_pending=MAX_ACK_PENDING,
+        )
+        try:
+            info = await js.consumer_info(settings.stream, durable)
+        except nats.js.errors.NotFoundError:
+            await js.add_consumer(settings.stream, config)
+            return
+        if not info.num_ack_pending:
+            return
+        start = (0 if info.ack_floor is None else info.ack_floor.stream_seq) + 1
+        await js.delete_consumer(settings.stream, durable)
+        await js.add_consumer(
+            settings.stream,
+            config.evolve(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start),
+        )
+        log.info(
+            "nats intake: partition %d: %d messages left unacked by its last worker are taken "
+            "again in stream order (from sequence %d)",
+            number,
+            info.num_ack_pending,
+            start,
+        )
 
     async def _ensure_stream(self, js: JetStreamContext) -> None:
         settings = self._settings
