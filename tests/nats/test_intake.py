@@ -1,10 +1,12 @@
-"""The NATS intake in-process against a real nats-server: refusals, acks, checkpoints."""
+"""The NATS intake in-process against a real nats-server: refusals, acks, checkpoints,
+no server, a server restart."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -13,8 +15,10 @@ import pytest
 
 from hrv import Baseline, BeatBatch
 from ingest.beats_message import encode_beats
+from ingest.nats_subjects import partition_mapping
 from tests.app.test_daemon_faults import eventually
-from tests.servers import NatsServer, free_port
+from tests.nats.support import PARTITIONS
+from tests.servers import NatsServer, free_port, require_binary
 from vagus.daemon._nats_intake import NatsIntakeCounters, receive_nats_beats
 from vagus.events import Delivery, InboxItem
 from vagus.nats import NatsSettings, key_of
@@ -119,3 +123,69 @@ async def test_no_server_is_retried_until_stopped(caplog: pytest.LogCaptureFixtu
     stopping.set()
     await asyncio.wait_for(intake, 5)
     assert inbox.empty()
+
+
+async def test_server_restart_is_survived(tmp_path: Path) -> None:
+    """nats-server stopped for 2 s and started again (same port, same JetStream store): the
+    intake reconnects by itself and delivers what is published after, once each."""
+    server = NatsServer(
+        tmp_path,
+        require_binary("nats-server"),
+        mappings=dict([partition_mapping("unit", PARTITIONS)]),
+    )
+    server.start()
+    settings = NatsSettings(
+        url=server.url, prefix="unit", stream="UNIT", consumer="r", partitions="0-15"
+    )
+    inbox: asyncio.Queue[InboxItem | None] = asyncio.Queue(16)
+    stopping = asyncio.Event()
+    counters = NatsIntakeCounters()
+    taken: list[float] = []
+
+    async def engine() -> None:
+        while True:
+            item = await inbox.get()
+            assert isinstance(item, Delivery)
+            assert isinstance(item.event, BeatBatch)
+            taken.append(float(item.event.t_s[0]))
+            item.ack()
+
+    async def publish(t0_s: float) -> None:
+        client = await nats.connect(server.url)
+        try:
+            await client.jetstream().publish("unit.s-1.beats", encode_beats(beats("s-1", t0_s)))
+        finally:
+            await client.close()
+
+    consumer = asyncio.create_task(engine())
+    intake = asyncio.create_task(
+        receive_nats_beats(
+            settings,
+            None,
+            inbox,
+            stopping,
+            snapshot=lambda: ({}, {}),
+            restore=lambda state, baselines: None,
+            counters=counters,
+        )
+    )
+    try:
+        async with asyncio.timeout(60):
+            while True:  # the intake makes the stream
+                try:
+                    await publish(1e9)
+                    break
+                except nats.errors.Error:
+                    await asyncio.sleep(0.2)
+        await eventually(lambda: len(taken) == 1, timeout_s=30, what="the first message")
+        server.stop()
+        await asyncio.sleep(2.0)
+        server.start()
+        await publish(1e9 + 4)
+        await eventually(lambda: len(taken) == 2, timeout_s=60, what="a message after restart")
+    finally:
+        stopping.set()
+        await asyncio.wait_for(intake, 30)
+        consumer.cancel()
+        server.stop()
+    assert taken == [1e9 + 0.8, 1e9 + 4.8]
