@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import math
 import time
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from simulators import load_scenario
 from simulators.fleet import FleetStats, build_fleet, run_fleet
 from tests.app.test_daemon_faults import DaemonProcess
 from tests.servers import NatsServer
+from vagus.nats import key_of
 from vagus.session import read_beats, read_metrics
 
 PARTITIONS = 16
@@ -114,6 +116,24 @@ async def consumer_infos(
                 out[p] = await js.consumer_info(stream, f"{consumer}-p{p}")
             except nats.js.errors.NotFoundError:
                 continue
+        return out
+    finally:
+        await client.close()
+
+
+async def checkpointed_last_beats(
+    server: NatsServer, consumer: str, partitions: Sequence[int]
+) -> dict[str, float]:
+    """The last beat time of each device in the checkpoints of ``partitions`` (bucket
+    ``vagus_state``)."""
+    client = await nats.connect(server.url)
+    try:
+        kv = await client.jetstream().key_value("vagus_state")
+        out: dict[str, float] = {}
+        for p in partitions:
+            entry = await kv.get(key_of(consumer, p))
+            assert entry.value is not None
+            out.update(json.loads(entry.value)["pipeline"]["last_beat_s"])
         return out
     finally:
         await client.close()

@@ -22,6 +22,7 @@ from hrv import FloatArray
 from tests.app.test_daemon_faults import DaemonProcess, stopped_at_exit
 from tests.nats.support import (
     beats_of,
+    checkpointed_last_beats,
     comparable,
     consumer_infos,
     fleet,
@@ -33,6 +34,7 @@ from tests.nats.support import (
     worker_config,
 )
 from tests.servers import NatsServer
+from vagus.pipeline import GAP_TOLERANCE_S
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -141,6 +143,7 @@ async def test_replacement_worker_resumes_killed_partitions(
         await asyncio.sleep(1.0)
         owned = range(4, 8)
         at_kill = await consumer_infos(nats_server, "KILL", "kill", owned)
+        checkpointed = await checkpointed_last_beats(nats_server, "kill", owned)
         started = time.monotonic()
         replacement.start()
         resumed_s = await _resumed(nats_server, at_kill, started, timeout_s=RESUME_WITHIN_S)
@@ -175,6 +178,18 @@ async def test_replacement_worker_resumes_killed_partitions(
         f"beats not written (at most {max(map(len, missing.values()))} for one device)"
     )
     assert max(map(len, missing.values())) <= 40
+    # The replacement goes on from the checkpointed last beat of each device: its first
+    # beat is later, and flagged as a gap when beats are missing before it (the guard's
+    # rule: later than its own RR says, by more than GAP_TOLERANCE_S).
+    assert set(checkpointed) == set(before)
+    holes = 0
+    for device, batch in beats_of(replacement_dir).items():
+        step_s = batch.t_s[0] - checkpointed[device]
+        assert step_s > 0, device
+        hole = step_s > batch.rr_ms[0] / 1000.0 + GAP_TOLERANCE_S
+        assert bool(batch.gap[0]) or not hole, device
+        holes += hole
+    print(f"{holes} of its devices resumed after a hole (gap flagged), the rest seamlessly")
     # What the killed worker left unacked came first to the replacement, in stream order.
     taken_again = [m for m in replacement.messages() if "taken again in stream order" in m]
     left_unacked = [p for p, info in at_kill.items() if info.num_ack_pending]
