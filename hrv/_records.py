@@ -71,7 +71,9 @@ class WindowMetrics:
 
     Units are in the names. Figures that a window cannot support are NaN,
     and ``quality`` says why. Baseline fields are NaN until the person has
-    a baseline (see ``hrv`` docs).
+    a baseline (see ``hrv`` docs). Spectral fields (``lf_ms2`` .. ``rsa_bpm``,
+    `hrv._spectral`) cover the last ``spectral_window_s`` (default 120 s) up to
+    ``t_end_s`` and are NaN unless those beats pass the quality rule.
     """
 
     device: str
@@ -93,6 +95,13 @@ class WindowMetrics:
     baseline_hr_bpm: float = float("nan")
     ln_rmssd_z: float = float("nan")
     hr_z: float = float("nan")
+    lf_ms2: float = float("nan")
+    hf_ms2: float = float("nan")
+    lf_hf: float = float("nan")
+    lf_peak_hz: float = float("nan")
+    total_power_ms2: float = float("nan")
+    coherence: float = float("nan")
+    rsa_bpm: float = float("nan")
 
 
 WINDOW_FIGURES: tuple[str, ...] = tuple(

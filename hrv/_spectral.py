@@ -192,11 +192,10 @@ def grid_samples(
     ``slope`` holds `beat_slopes` of ``left`` and ``left + 1``. Samples after a
     span's third-last beat are the span's own (`span_tail`).
     """
-    before = left < first
-    i = np.maximum(left, first)
+    i = np.clip(np.maximum(left, first), 0, t_s.size - 1)  # first, before the first beat
     j = np.minimum(i + 1, t_s.size - 1)
     value = hermite(g / GRID_HZ, t_s[i], t_s[j], rr_ms[i], rr_ms[j], slope[i], slope[j])
-    out: FloatArray = np.where(before, rr_ms[first], value)
+    out: FloatArray = np.where(left < first, rr_ms[i], value)
     return out
 
 
@@ -205,21 +204,24 @@ def span_tail(
     rr_ms: FloatArray,
     slope: FloatArray,
     g: IntArray,
+    span: IntArray,
     hi: IntArray,
     first: IntArray,
 ) -> FloatArray:
     """Samples at lattice numbers ``g`` at or after beat ``hi - 3`` of spans ending before ``hi``.
 
-    Beats ``hi - 2`` and ``hi - 1`` (the span's last) take the slopes of the
-    quartic through its last five beats (from the device's first, ``first``,
-    if nearer); beat ``hi - 3`` keeps its grid slope; after beat ``hi - 1`` the
-    curve is flat. Needs 5 beats of the device up to ``hi``.
+    ``span`` numbers each sample's span; ``hi`` and ``first`` (the flat index
+    of the span's device's first beat) are per span. Beats ``hi - 2`` and
+    ``hi - 1`` (the span's last) take the slopes of the quartic through its
+    last five beats (from the device's first, if nearer); beat ``hi - 3`` keeps
+    its grid slope; after beat ``hi - 1`` the curve is flat. Needs 5 beats of
+    the device up to ``hi``.
     """
     start = np.maximum(hi - 5, first)
+    m_b = slopes(t_s, rr_ms, hi - 2, start)[span]
+    m_c = slopes(t_s, rr_ms, hi - 1, start)[span]
+    a, b, c = hi[span] - 3, hi[span] - 2, hi[span] - 1
     x = g / GRID_HZ
-    a, b, c = hi - 3, hi - 2, hi - 1
-    m_b = slopes(t_s, rr_ms, b, start)
-    m_c = slopes(t_s, rr_ms, c, start)
     first_part = hermite(x, t_s[a], t_s[b], rr_ms[a], rr_ms[b], slope[a], m_b)
     second_part = hermite(x, t_s[b], t_s[c], rr_ms[b], rr_ms[c], m_b, m_c)
     out: FloatArray = np.where(x < t_s[b], first_part, second_part)
@@ -231,7 +233,9 @@ def rr_grid(t_s: FloatArray, rr_ms: FloatArray, t_end_s: float, span_s: float) -
 
     ``t_s``, ``rr_ms``: the device's beats from its first (times rising); beats
     after ``t_end_s`` are not used. Needs 5 beats up to ``t_end_s``. This is the
-    series the engine's spectral figures of a window ending at ``t_end_s`` come from.
+    series the engine's spectral figures of a window ending at ``t_end_s`` come
+    from: the samples before the span's third-last beat are kept to float32
+    precision (3e-5 ms at 1000 ms), as the engine stores each device's grid.
     """
     t = np.ascontiguousarray(t_s, dtype=np.float64)
     rr = np.ascontiguousarray(rr_ms, dtype=np.float64)
@@ -246,8 +250,10 @@ def rr_grid(t_s: FloatArray, rr_ms: FloatArray, t_end_s: float, span_s: float) -
     inner = np.arange(hi - 2, dtype=np.int64)
     slope[inner] = beat_slopes(t, rr, inner, inner)
     first = np.zeros(n, np.int64)
-    out = grid_samples(t, rr, slope, g, np.minimum(left, hi - 4), first)
-    out[own] = span_tail(t, rr, slope, g[own], np.full(n, hi)[own], first[own])
+    inner_samples = grid_samples(t, rr, slope, g, np.minimum(left, hi - 4), first)
+    out = inner_samples.astype(np.float32).astype(np.float64)
+    span = np.zeros(int(own.sum()), np.int64)
+    out[own] = span_tail(t, rr, slope, g[own], span, np.array([hi]), first[:1])
     return out
 
 
@@ -295,26 +301,28 @@ def _band(freqs: FloatArray, band: tuple[float, float]) -> slice:
 def breath_cycle_ptp(series: FloatArray, period_samples: FloatArray) -> FloatArray:
     """Mean (max − min) of each row over whole stretches of ``period_samples``, back from its end.
 
-    NaN where a row holds no whole period.
+    Stretch ``c`` of a row of ``n`` samples with period ``p`` holds the samples
+    ``n - ceil((c + 1) p) .. n - ceil(c p) - 1``; NaN where a row holds no whole period.
     """
     n_rows, n = series.shape
     period = np.maximum(period_samples, 1.0)
     whole = np.floor(n / period).astype(np.int64)
-    back = (n - 1 - np.arange(n, dtype=np.float64))[None, :]
-    cycle = np.floor(back / period[:, None]).astype(np.int64)
-    use = cycle < whole[:, None]
-    row = np.broadcast_to(np.arange(n_rows, dtype=np.int64)[:, None], series.shape)
-    values = series[use]
-    key = (row[use] * (n + 1) + cycle[use]).astype(np.int64)
+    row = np.repeat(np.arange(n_rows, dtype=np.int64), whole)
+    first = np.zeros(n_rows, np.int64)
+    np.cumsum(whole[:-1], out=first[1:])
+    cycle = np.arange(row.size, dtype=np.int64) - first[row]
+    start = row * n + n - np.ceil((cycle + 1) * period[row]).astype(np.int64)
+    # reduceat runs from each start to the next: add each row's end (first where one
+    # equals the next row's first start), then keep the cycles.
+    bounds = np.concatenate([np.arange(1, n_rows + 1, dtype=np.int64) * n, start])
+    order = np.argsort(bounds, kind="stable")
+    bounds = bounds[order]
+    keep = order >= n_rows
+    flat = np.concatenate([series.ravel(), [0.0]])
+    ptp = np.maximum.reduceat(flat, bounds)[keep] - np.minimum.reduceat(flat, bounds)[keep]
+    total = np.bincount(row[order[keep] - n_rows], weights=ptp, minlength=n_rows)
     out = np.full(n_rows, np.nan)
-    if values.size == 0:
-        return out
-    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    ptp = np.maximum.reduceat(values, starts) - np.minimum.reduceat(values, starts)
-    group_row = row[use][starts]
-    total = np.bincount(group_row, weights=ptp, minlength=n_rows)
-    count = np.bincount(group_row, minlength=n_rows)
-    np.divide(total, count, out=out, where=count > 0)
+    np.divide(total, whole, out=out, where=whole > 0)
     return out
 
 

@@ -24,10 +24,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hrv._artifacts import BLOCK, HISTORY, LOCAL, LOOKAHEAD, RECENT, Segments, decide, ranges
-from hrv._batch import DEFAULT_BASELINE, DEFAULT_QUALITY, check_settings
-from hrv._core import Beats, Windows, compute_windows
+from hrv._batch import (
+    DEFAULT_BASELINE,
+    DEFAULT_QUALITY,
+    DEFAULT_SPECTRAL_WINDOW_S,
+    check_settings,
+)
+from hrv._core import Beats, Grid, Windows, compute_windows
 from hrv._metrics import UNITS_PER_MS, quantize_rr
 from hrv._records import BeatBatch, BoolArray, FloatArray, WindowMetrics
+from hrv._spectral import GRID_HZ, beat_slopes, grid_samples, grid_size
 from hrv._stress import Baseline, BaselineRule, BaselineState, from_sums, scatter, to_sums
 from hrv._table import WindowTable
 from hrv._windows import QualityRule
@@ -92,20 +98,25 @@ class StreamEngine:
     _mrr: FloatArray
     _flags: NDArray[np.uint8]
     _cap_used: int
+    _g_next: IntArray
+    _grid: NDArray[np.float32]
+    _gcap: int
 
     def __init__(
         self,
         *,
         window_s: float = 60.0,
         step_s: float = 5.0,
+        spectral_window_s: float | None = DEFAULT_SPECTRAL_WINDOW_S,
         correct_artifacts: bool = True,
         quality: QualityRule = DEFAULT_QUALITY,
         baseline_rule: BaselineRule = DEFAULT_BASELINE,
         round_beats: int = 64,
         capacity: int = 64,
     ) -> None:
-        check_settings(window_s, step_s, baseline_rule)
+        check_settings(window_s, step_s, baseline_rule, spectral_window_s)
         self.window_s = window_s
+        self.spectral_window_s = spectral_window_s
         self.step_s = step_s
         self.correct_artifacts = correct_artifacts
         self.quality = quality
@@ -116,6 +127,8 @@ class StreamEngine:
         # Ring widths are powers of two, so a beat's slot k % width is k & (width - 1).
         self._cap = 1 << max(capacity - 1, 0).bit_length()
         self._cap_used = 0
+        # Each device's 4 Hz grid: a ring of lattice samples, one spectral span at first.
+        self._gcap = 1 << (grid_size(spectral_window_s or 30.0) - 1).bit_length()
         self._rows_alloc = 0
         self._alloc(0, 0)
 
@@ -138,6 +151,7 @@ class StreamEngine:
         grow("_extra_before", np.bool_, False)
         grow("_pair_before", np.bool_, False)
         grow("_trail", np.float64, np.nan, 4)
+        grow("_g_next", np.int64, -1)
         # Baseline state (`hrv._stress.BaselineState`); rows start at their first window.
         prior = np.array(to_sums(self.baseline_rule.prior, self.step_s))[:, None]
         grow("_anchor", np.int64, -1)
@@ -145,6 +159,7 @@ class StreamEngine:
         grow("_partial", np.float64, 0.0, 3)
         grow("_sums", np.float64, prior, 3)
         self._ring_alloc(n_rows, self._cap, n_keep, old)
+        self._grid_alloc(n_rows, self._gcap, n_keep, old.get("_grid"))
 
     def _ring_alloc(self, n_rows: int, cap: int, n_keep: int, old: dict[str, Any]) -> None:
         """Ring buffers of ``cap`` beats per device; live beats of kept rows move over."""
@@ -165,6 +180,20 @@ class StreamEngine:
         for name, arr in fresh.items():
             setattr(self, name, arr)
         self._cap_used = cap
+
+    def _grid_alloc(
+        self, n_rows: int, cap: int, n_keep: int, old: NDArray[np.float32] | None
+    ) -> None:
+        """Grid rings of ``cap`` float32 samples for ``n_rows`` devices; kept rows' samples move."""
+        grid = np.zeros((n_rows if self.spectral_window_s else 0, cap), np.float32)
+        if old is not None and old.size and n_keep:
+            g_next = self._g_next[:n_keep]
+            rows = np.flatnonzero(g_next >= 0)
+            old_cap = old.shape[1]
+            g = g_next[rows, None] - old_cap + np.arange(old_cap)[None, :]
+            grid[rows[:, None], g & (cap - 1)] = old[rows[:, None], g & (old_cap - 1)]
+        self._grid = grid
+        self._gcap = cap
 
     def register(self, devices: str | list[str]) -> IntArray:
         """Device numbers of ``devices`` (new devices get the next numbers)."""
@@ -284,6 +313,7 @@ class StreamEngine:
         self._extra_before[r] = False
         self._pair_before[r] = False
         self._trail[:, r] = np.nan
+        self._g_next[r] = -1
 
     def _check_columns(self, dev: IntArray, t: FloatArray, rr: FloatArray, gap: BoolArray) -> None:
         if not (dev.ndim == t.ndim == rr.ndim == gap.ndim == 1):
@@ -437,15 +467,27 @@ class StreamEngine:
         q_start, q_stop = seg_start[win_row], (seg_start + n_seg)[win_row]
         lo = _count_le(beat_t, q_start, q_stop, t_end - self.window_s)
         hi = _count_le(beat_t, q_start, q_stop, t_end)
+        span_s = self.spectral_window_s
+        spectral_lo = lo if span_s is None else _count_le(beat_t, q_start, q_stop, t_end - span_s)
+        beats = Beats(
+            t_s=beat_t,
+            rr_u=self._rr.reshape(-1)[flat].astype(np.int64),
+            raw_u=self._raw.reshape(-1)[flat].astype(np.int64),
+            gap=(flags & _GAP) > 0,
+            artifact=(flags & _ARTIFACT) > 0,
+        )
+        windows = Windows(
+            row=win_row, index=m, t_end_s=t_end, lo=lo, hi=hi, spectral_lo=spectral_lo
+        )
+        grid = None
+        if span_s is not None:
+            grid = self._fill_grid(rows, windows, beats, k, seg_start, seg_start + n_seg, span_s)
         table, after = compute_windows(
-            Beats(
-                rr_u=self._rr.reshape(-1)[flat].astype(np.int64),
-                raw_u=self._raw.reshape(-1)[flat].astype(np.int64),
-                gap=(flags & _GAP) > 0,
-                artifact=(flags & _ARTIFACT) > 0,
-            ),
-            Windows(row=win_row, index=m, t_end_s=t_end, lo=lo, hi=hi),
+            beats,
+            windows,
+            grid,
             window_s=self.window_s,
+            spectral_window_s=span_s or self.window_s,
             step_s=self.step_s,
             quality=self.quality,
             baseline=self.baseline_rule,
@@ -462,9 +504,75 @@ class StreamEngine:
         scatter(self._sums, rows, after.sums)
         self._m_next[rows] = m_max + 1
         last_lo = np.zeros(rows.size, np.int64)
-        last_lo[win_row] = lo  # windows are in order: the last write per row wins
+        # Windows are in order: the last write per row wins. Keep the beats of both
+        # spans and the grid's next samples' neighbours (8 beats before the last).
+        last_lo[win_row] = np.maximum(np.minimum(np.minimum(lo, spectral_lo), hi - 8), q_start)
         self._keep_k[rows] = self._keep_k[rows] + (last_lo - seg_start)
         return _with_devices(table, rows[win_row])
+
+    def _fill_grid(
+        self,
+        rows: IntArray,
+        windows: Windows,
+        beats: Beats,
+        k: IntArray,
+        seg_start: IntArray,
+        seg_stop: IntArray,
+        span_s: float,
+    ) -> Grid:
+        """Interpolate the rows' grid samples their due windows need and do not have yet.
+
+        A row's samples run on from the last call's (from its first window's span
+        at its first call) up to its last window's third-last beat; they depend on
+        the beats around them only, so they equal the batch face's.
+        """
+        row = windows.row
+        n = grid_size(span_s)
+        first = seg_start - self._keep_k[rows]  # flat index of the device's first beat
+        last_w = np.zeros(rows.size, np.int64)
+        last_w[row] = np.arange(row.size)  # the last write per row wins
+        first_w = np.zeros(rows.size, np.int64)
+        first_w[row[::-1]] = np.arange(row.size)[::-1]
+        g_from = np.floor(windows.t_end_s[first_w] * GRID_HZ).astype(np.int64) - n + 1
+        # Samples before the device's first beat are its first RR, not kept.
+        started = first == seg_start
+        first_t = beats.t_s[np.minimum(seg_start, beats.t_s.size - 1)]
+        held_until = np.where(started, np.ceil(first_t * GRID_HZ), 0).astype(np.int64)
+        g_from = np.where(started, np.maximum(g_from, held_until), g_from)
+        hi_last = windows.hi[last_w]
+        enough = hi_last - first >= 5
+        at = np.maximum(hi_last - 3, seg_start)
+        g_need = np.where(enough, np.ceil(beats.t_s[at] * GRID_HZ).astype(np.int64), g_from)
+        g_next = np.maximum(self._g_next[rows], g_from)
+        g_stop = np.maximum(g_need, g_next)
+        need = int((g_stop - g_from).max()) if rows.size else 0
+        if need > self._gcap:
+            self._grid_alloc(
+                self._rows_alloc, 1 << (need - 1).bit_length(), len(self._names), self._grid
+            )
+        rr_ms = beats.rr_u / float(UNITS_PER_MS)
+        # Slopes of the beats the new samples and the windows' ends read.
+        left_next = _count_le(beats.t_s, seg_start, seg_stop, g_next / GRID_HZ) - 1
+        hi_first = windows.hi[first_w]
+        s_from = np.maximum(np.minimum(left_next, hi_first - 3), np.maximum(first, seg_start))
+        _, at_beat = ranges(s_from, np.where(enough, hi_last - 2, s_from))
+        slope = np.full(beats.t_s.size, np.nan)
+        slope[at_beat] = beat_slopes(beats.t_s, rr_ms, at_beat, k[at_beat])
+        g_row, g = ranges(g_next, np.where(enough, g_stop, g_next))
+        # Each new sample lies between the beat before the row's next one and its last window's end.
+        from_beat = np.maximum(left_next, seg_start)[g_row]
+        left = _count_le(beats.t_s, from_beat, windows.hi[last_w][g_row], g / GRID_HZ) - 1
+        values = grid_samples(beats.t_s, rr_ms, slope, g, left, first[g_row])
+        self._grid[rows[g_row], g & (self._gcap - 1)] = values
+        self._g_next[rows] = np.where(enough, g_stop, self._g_next[rows])
+        return Grid(
+            values=self._grid.reshape(-1),
+            base=rows * self._gcap,
+            cap=self._gcap,
+            held_until=np.where(started, held_until, -(1 << 62)),
+            slope=slope,
+            first=first,
+        )
 
 
 def _empty_table() -> WindowTable:
@@ -489,6 +597,13 @@ def _empty_table() -> WindowTable:
         baseline_hr_bpm=nan,
         ln_rmssd_z=nan,
         hr_z=nan,
+        lf_ms2=nan,
+        hf_ms2=nan,
+        lf_hf=nan,
+        lf_peak_hz=nan,
+        total_power_ms2=nan,
+        coherence=nan,
+        rsa_bpm=nan,
     )
 
 

@@ -50,6 +50,13 @@ class WindowTable:
     baseline_hr_bpm: FloatArray
     ln_rmssd_z: FloatArray
     hr_z: FloatArray
+    lf_ms2: FloatArray
+    hf_ms2: FloatArray
+    lf_hf: FloatArray
+    lf_peak_hz: FloatArray
+    total_power_ms2: FloatArray
+    coherence: FloatArray
+    rsa_bpm: FloatArray
     baselines: tuple[Baseline, ...] = ()
 
     def __len__(self) -> int:

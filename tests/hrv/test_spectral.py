@@ -143,3 +143,57 @@ def test_band_powers_follow_neurokit2(name: str, min_rank: float) -> None:
     for j in range(3):
         assert 0.8 <= float(np.median(a[:, j] / b[:, j])) <= 1.25
         assert spearmanr(a[:, j], b[:, j])[0] >= min_rank
+
+
+def test_engine_windows_are_the_spectra_of_their_spans() -> None:
+    """Each window's spectral figures are `hrv.spectral_figures` of `hrv.rr_grid` of its
+    span (the corrected RR on the 1/1024 ms grid), on a real recording."""
+    rr = load_rr("pyhrv_short_5min")
+    t = np.cumsum(rr) / 1000.0
+    table = hrv.sliding_windows(rr, t_s=t)
+    fixed = np.rint(np.clip(hrv.correct_artifacts(rr)[0], 200, 3000) * 1024) / 1024
+    done = np.flatnonzero(np.isfinite(table.lf_ms2))
+    assert done.size > 30
+    for i in done[::5]:
+        want = hrv.spectral_figures(hrv.rr_grid(t, fixed, table.t_end_s[i], SPAN_S))
+        for name in hrv.SPECTRAL_FIGURES:
+            assert getattr(table, name)[i] == pytest.approx(getattr(want, name)[0], rel=1e-12)
+
+
+@pytest.mark.parametrize(("lf_hz", "hf_hz"), [(0.1, 0.25), (0.07, 0.2)])
+def test_engine_finds_known_sinusoids(lf_hz: float, hf_hz: float) -> None:
+    """`sliding_windows` on RR = 800 + 40 sin(2 pi f_LF t) + 20 sin(2 pi f_HF t): every window
+    with spectral figures has its LF peak within 0.005 Hz and LF, HF within 5 %."""
+    t, rr = _sinusoidal_rr([(lf_hz, 40.0), (hf_hz, 20.0)], seconds=300.0)
+    table = hrv.sliding_windows(rr, t_s=t, correct_artifacts=False)
+    done = np.isfinite(table.lf_ms2)
+    assert done.sum() > 30
+    assert np.abs(table.lf_peak_hz[done] - lf_hz).max() <= 0.005
+    assert np.abs(table.lf_ms2[done] / 800.0 - 1).max() <= 0.05
+    assert np.abs(table.hf_ms2[done] / 200.0 - 1).max() <= 0.05
+
+
+def test_short_and_gapped_spans_give_nan() -> None:
+    """Spectral figures need a full valid 2-minute span: NaN in the first 2 minutes of a
+    recording and for 2 minutes after a flagged gap, finite elsewhere; none without a span."""
+    t, rr = _sinusoidal_rr([(0.1, 40.0)], seconds=400.0)
+    gap = np.zeros(t.size, np.bool_)
+    at = int(np.searchsorted(t, 250.0))
+    gap[at] = True
+    table = hrv.sliding_windows(rr, t_s=t, gap=gap, correct_artifacts=False)
+    ends = table.t_end_s
+    early = ends < 100.0  # under 90 % of the span covered (the quality rule's coverage)
+    after_gap = (ends >= t[at]) & (ends < t[at] + SPAN_S)
+    assert np.isnan(table.lf_ms2[early | after_gap]).all()
+    assert np.isfinite(table.lf_ms2[~after_gap & (ends >= SPAN_S)]).all()
+    off = hrv.sliding_windows(rr, t_s=t, correct_artifacts=False, spectral_window_s=None)
+    assert np.isnan(off.coherence).all()
+    assert np.array_equal(off.rmssd_ms, table.rmssd_ms, equal_nan=True)
+
+
+def test_spectral_window_setting_is_checked() -> None:
+    """spectral_window_s outside [30, 300] s is refused, naming the setting."""
+    with pytest.raises(hrv.InputError, match="spectral_window_s"):
+        hrv.sliding_windows(np.full(100, 800.0), spectral_window_s=20.0)
+    with pytest.raises(hrv.InputError, match="spectral_window_s"):
+        hrv.StreamEngine(spectral_window_s=301.0)

@@ -27,8 +27,12 @@ def _session(seed: int, seconds: float = 420.0) -> hrv.BeatBatch:
     )
 
 
-def _assert_same(got: list[hrv.WindowMetrics], want: hrv.WindowTable, device: str) -> None:
+def _assert_same(
+    got: list[hrv.WindowMetrics], want: hrv.WindowTable, device: str, spectral: bool = True
+) -> None:
     expected = list(want.records(device))
+    # The spectral columns are compared too, and (unless told otherwise) some windows have them.
+    assert np.isfinite(want.coherence).any() or not spectral
     assert len(got) == len(expected)
     for a, b in zip(got, expected, strict=True):
         assert repr(a) == repr(b)  # repr of floats round-trips: equal bits, NaN included
@@ -129,6 +133,27 @@ def test_beat_by_beat_with_five_minute_windows() -> None:
     got += engine.flush("x")
     table = hrv.sliding_windows(beats.rr_ms, t_s=beats.t_s, window_s=300.0, step_s=10.0)
     _assert_same(got, table, "x")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    spectral_s=st.sampled_from([30.0, 64.0, 180.0, 300.0]),
+    window_s=st.sampled_from([30.0, 60.0, 300.0]),
+    cuts=st.lists(st.integers(1, 90), min_size=1, max_size=20),
+)
+def test_spectral_spans_longer_or_shorter_than_the_window_equal_batch(
+    spectral_s: float, window_s: float, cuts: list[int]
+) -> None:
+    """Any spectral_window_s against any window_s (the ring keeps the longer span, the grid
+    ring grows for large pushes): chunked pushes equal `sliding_windows` bit for bit,
+    spectral columns included."""
+    beats = SESSIONS[1]
+    engine = hrv.StreamEngine(window_s=window_s, spectral_window_s=spectral_s)
+    got = _push_in_chunks(engine, beats, cuts)
+    want = _batch_of(beats, window_s=window_s, spectral_window_s=spectral_s)
+    if spectral_s <= 180.0:  # 300-s spans all hold the session's gap
+        assert np.isfinite(want.lf_ms2).sum() >= 3
+    _assert_same(got, want, beats.device, spectral=spectral_s <= 180.0)
 
 
 @pytest.mark.parametrize("correct", [True, False])

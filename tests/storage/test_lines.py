@@ -53,9 +53,12 @@ def test_unwritable_values_are_left_out(value: float | None) -> None:
 
 
 def test_window_line_has_every_numeric_field_and_quality_tag() -> None:
-    """A window point carries all numeric WindowMetrics fields, tags device and quality."""
+    """A window point carries all numeric WindowMetrics fields, tags device and quality
+    (a window late enough for the 2-minute spectral figures)."""
     session = simulated_session("w1", start_t_s=1_700_000_000.0, minutes=3)
-    window = next(w for w in session.windows if w.quality is Quality.OK)
+    window = next(
+        w for w in session.windows if w.quality is Quality.OK and math.isfinite(w.coherence)
+    )
     line = window_line(window)
     head, fields, stamp = line.split(" ")
     assert head == "hrv,device=w1,quality=ok"
