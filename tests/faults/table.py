@@ -3,28 +3,51 @@
     .venv/bin/pytest -m faults -s tests/faults | tee faults.log
     .venv/bin/python -m tests.faults.table faults.log
 
-prints one Markdown row per ``fault:`` line (`tests.faults._report.report`), in order.
+prints one Markdown row per ``fault:`` line (`tests.faults._report.report`), in order,
+with the test file pytest named before it (its progress lines start with the path).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from tests.faults._report import FaultLine, parse
 
-
-def rows(text: str) -> list[FaultLine]:
-    """Every result line in ``text``, in order."""
-    return [f for line in text.splitlines() if (f := parse(line)) is not None]
+_TEST_FILE = re.compile(r"^(tests/\S+\.py)\b")
 
 
-def markdown(faults: list[FaultLine]) -> str:
-    """The table: fault, times injected, what was lost, recovery."""
-    head = "| fault or bad input | injected | lost | recovery |\n| --- | --- | --- | --- |\n"
+def rows(text: str) -> list[tuple[str, FaultLine]]:
+    """Every result line in ``text`` with its test file ("" when pytest named none), in order."""
+    out, test = [], ""
+    for line in text.splitlines():
+        if named := _TEST_FILE.match(line):
+            test = named[1]
+        elif (fault := parse(line)) is not None:
+            out.append((test, fault))
+    return out
+
+
+def markdown(faults: list[tuple[str, FaultLine]]) -> str:
+    """The table: fault, test file, times injected, what was lost, recovery."""
+    head = (
+        "| fault or bad input | test | injected | lost | recovery |\n"
+        "| --- | --- | --- | --- | --- |\n"
+    )
     cells = [
-        "| " + " | ".join(_cell(c) for c in (f.name, str(f.injected), f.lost, f.recovery)) + " |"
-        for f in faults
+        "| "
+        + " | ".join(
+            (
+                _cell(f.name),
+                f"`{test.removeprefix('tests/')}`" if test else "",
+                str(f.injected),
+                _cell(f.lost),
+                _cell(f.recovery),
+            )
+        )
+        + " |"
+        for test, f in faults
     ]
     return head + "\n".join(cells) + "\n"
 
