@@ -9,7 +9,8 @@ kept in the stream. Then ``--workers`` worker processes (``[sources.nats]
 worker = "i of W"``, no outputs but the pipeline) start, and the time from
 the last worker consuming until every consumer has nothing pending or
 unacked is the drain time. Printed: messages and beats per second over all
-workers, and each worker's CPU (% of one core over the drain) and peak RSS.
+workers, each worker's CPU (% of one core over the drain) and peak RSS, and
+nats-server's CPU.
 
 With ``--mqtt-ingest N`` it measures instead the server's side of MQTT:
 N QoS 1 publishes of ``vagus/<device>/beats`` over 4 MQTT connections into
@@ -180,12 +181,14 @@ def run(devices: int, seconds: int, workers: int, ingest: int | None) -> None:
                 )
             while not asyncio.run(consumers(server, idle=False)):
                 time.sleep(0.05)
-            start = time.monotonic()
+            assert server.proc is not None
+            start, server_cpu0 = time.monotonic(), cpu_s(server.proc.pid)
             cpu0 = [cpu_s(p.pid) for p in procs]
             while not asyncio.run(consumers(server, idle=True)):
                 time.sleep(0.1)
             wall = time.monotonic() - start
             cpu = [cpu_s(p.pid) - c for p, c in zip(procs, cpu0, strict=True)]
+            server_cpu = cpu_s(server.proc.pid) - server_cpu0
             rss = [memory_mb(p.pid)[1] for p in procs]
             print(
                 f"{workers} worker(s), {devices} devices x {seconds} s: drained in {wall:.1f} s: "
@@ -193,6 +196,7 @@ def run(devices: int, seconds: int, workers: int, ingest: int | None) -> None:
             )
             for i, (c, r) in enumerate(zip(cpu, rss, strict=True), start=1):
                 print(f"  worker {i}: CPU {100 * c / wall:.0f} % of a core, peak RSS {r:.0f} MB")
+            print(f"  nats-server: CPU {100 * server_cpu / wall:.0f} % of a core")
         finally:
             for proc in procs:
                 proc.terminate()

@@ -10,21 +10,22 @@ partition, a hash of the device level into one of ``P`` partitions::
 
 so ``vagus/strap-7/beats`` is stored under ``vagus.beats.<p>.strap-7`` and
 a worker consumes partition ``p`` alone through the filter
-``vagus.beats.<p>.*``. `beats_topic_of_subject` turns such a subject back
-into the MQTT topic, which `ingest.beats_message.device_of_topic` then
-checks, so the device's identity is parsed in one place for both brokers.
+``vagus.beats.<p>.*``. `device_of_subject` takes the device back out of such
+a subject and checks it with `ingest.device_topics.check_device`, the one
+check of a device id for both brokers.
 
 Pure: strings in, strings out.
 """
 
 from __future__ import annotations
 
-from ingest.device_topics import TopicError, check_prefix
+from ingest.device_topics import TopicError, check_device, check_prefix
 
 __all__ = [
-    "beats_topic_of_subject",
+    "device_of_subject",
     "partition_mapping",
     "partition_subject",
+    "partitions_head",
     "stream_subject",
     "subject_prefix",
 ]
@@ -54,17 +55,25 @@ def partition_subject(prefix: str, partition: int) -> str:
     return f"{subject_prefix(prefix)}.beats.{partition}.*"
 
 
-def beats_topic_of_subject(prefix: str, subject: str) -> tuple[int, str]:
-    """The partition and the MQTT topic of a partitioned beats subject.
+def partitions_head(prefix: str) -> str:
+    """What every partitioned beats subject of ``prefix`` starts with (for `device_of_subject`)."""
+    return f"{subject_prefix(prefix)}.beats."
 
-    Raises `TopicError` ``bad_topic`` unless ``subject`` is
-    ``<prefix>.beats.<partition>.<one level>``; the device level itself is
-    left to `ingest.beats_message.device_of_topic`.
+
+def device_of_subject(head: str, subject: str) -> tuple[int, str]:
+    """The partition and the device of a partitioned beats subject.
+
+    ``head`` is `partitions_head` of the prefix (worked out once, not per
+    message). Raises `TopicError` ``bad_topic`` unless ``subject`` is
+    ``<head><partition>.<one level>``, ``bad_device`` unless that level (with
+    nats-server's ``//`` turned back into ``.``) is a valid device id, checked
+    by the same `ingest.device_topics.check_device` as an MQTT topic's.
     """
-    head = f"{subject_prefix(prefix)}.beats."
     if not subject.startswith(head):
         raise TopicError("bad_topic")
     partition, _, level = subject[len(head) :].partition(".")
     if not partition.isdigit() or not partition.isascii() or not level or "." in level:
         raise TopicError("bad_topic")
-    return int(partition), f"{prefix}/{level.replace('//', '.')}/beats"
+    device = level.replace("//", ".")
+    check_device(device)
+    return int(partition), device

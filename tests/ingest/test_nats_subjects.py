@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.beats_message import beats_topic, device_of_topic
 from ingest.device_topics import TopicError
 from ingest.nats_subjects import (
-    beats_topic_of_subject,
+    device_of_subject,
     partition_mapping,
     partition_subject,
+    partitions_head,
     stream_subject,
     subject_prefix,
 )
@@ -47,12 +47,10 @@ def test_stream_and_partition_subjects() -> None:
         ("vagus.beats.3.phone//1", 3, "phone.1"),  # nats-server 2.10's '.' in a topic level
     ],
 )
-def test_subject_back_to_the_beats_topic(subject: str, partition: int, device: str) -> None:
-    """The partition and the topic, whose device the one beats codec then checks."""
-    got_partition, topic = beats_topic_of_subject("vagus", subject)
-    assert got_partition == partition
-    assert topic == beats_topic("vagus", device)
-    assert device_of_topic("vagus", topic) == device
+def test_subject_back_to_the_device(subject: str, partition: int, device: str) -> None:
+    """The partition and the device, checked as an MQTT topic's device is."""
+    assert partitions_head("vagus") == "vagus.beats."
+    assert device_of_subject(partitions_head("vagus"), subject) == (partition, device)
 
 
 @pytest.mark.parametrize(
@@ -69,5 +67,13 @@ def test_subject_back_to_the_beats_topic(subject: str, partition: int, device: s
 def test_other_subjects_are_bad_topics(subject: str) -> None:
     """Anything but ``<prefix>.beats.<n>.<one level>`` is refused as ``bad_topic``."""
     with pytest.raises(TopicError) as caught:
-        beats_topic_of_subject("vagus", subject)
+        device_of_subject(partitions_head("vagus"), subject)
     assert caught.value.reason == "bad_topic"
+
+
+@pytest.mark.parametrize("level", ["-dash-first", "é", "x" * 65, "_under"])
+def test_bad_device_levels(level: str) -> None:
+    """A level that is no device id is ``bad_device``, as on an MQTT topic."""
+    with pytest.raises(TopicError) as caught:
+        device_of_subject(partitions_head("vagus"), f"vagus.beats.2.{level}")
+    assert caught.value.reason == "bad_device"

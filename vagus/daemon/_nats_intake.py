@@ -69,10 +69,15 @@ from nats.js.kv import KeyValue
 
 from hrv import Baseline, BeatBatch
 from ingest.backoff import backoff_delay
-from ingest.beats_message import decode_beats, device_of_topic
+from ingest.beats_message import decode_beats
 from ingest.device_topics import TopicError
 from ingest.errors import BeatsMessageError, BeatsRejection
-from ingest.nats_subjects import beats_topic_of_subject, partition_subject, stream_subject
+from ingest.nats_subjects import (
+    device_of_subject,
+    partition_subject,
+    partitions_head,
+    stream_subject,
+)
 from recommender import RuleStateError
 from vagus.daemon._notices import RateLimit
 from vagus.events import Delivery, InboxItem
@@ -250,6 +255,8 @@ class _Intake:
         self._settled = asyncio.Event()
         self._settled.set()
         self._restored_seq: dict[int, int] = {}
+        self._head = partitions_head(settings.prefix)
+        self._in_inbox = 0
 
     async def serve(
         self,
@@ -426,6 +433,7 @@ class _Intake:
             return
         self._partition_of[batch.device] = part.number
         part.in_inbox.add(seq)
+        self._in_inbox += 1
         self._settled.clear()
         await self._inbox.put(Delivery(event=batch, ack=_Ack(self, part, seq, message)))
         self._counters.delivered += 1
@@ -435,17 +443,17 @@ class _Intake:
         part.in_inbox.discard(seq)
         part.acked_seq = max(part.acked_seq, seq)
         self._ack(message)
-        if not any(p.in_inbox for p in self._partitions.values()):
+        self._in_inbox -= 1
+        if not self._in_inbox:
             self._settled.set()
 
     def _decode(self, message: Msg) -> BeatBatch | None:
         """The beats of ``message``, or None after counting (and maybe logging) its refusal."""
-        prefix = self._settings.prefix
         try:
-            _, topic = beats_topic_of_subject(prefix, message.subject)
-            batch = decode_beats(message.data, device=device_of_topic(prefix, topic))
-        except TopicError:
-            self._reject(BeatsRejection.BAD_TOPIC)
+            _, device = device_of_subject(self._head, message.subject)
+            batch = decode_beats(message.data, device=device)
+        except TopicError as exc:
+            self._reject(BeatsRejection(exc.reason))
             return None
         except BeatsMessageError as exc:
             self._reject(exc.reason)
@@ -489,7 +497,7 @@ class _Intake:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout_s):
                 await self._settled.wait()
-        return sum(len(p.in_inbox) for p in self._partitions.values())
+        return self._in_inbox
 
     async def _checkpoints(self, kv: KeyValue, snapshot: StateSnapshot) -> None:
         while True:
