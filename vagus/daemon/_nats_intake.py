@@ -6,7 +6,8 @@ MQTT listener; the server's partition mapping files each message under
 ``<prefix>.beats.<partition>.<device>`` in the stream (`ingest.nats_subjects`).
 This intake consumes each partition it owns through a durable pull
 consumer ``<consumer>-p<N>`` (explicit acks), decodes the message with the
-one beats codec (`ingest.beats_message`, the device from the topic), and
+one beats codec (`ingest.beats_message`; the device is the subject's, checked
+by `ingest.nats_subjects.device_of_subject` as an MQTT topic's would be), and
 puts it into the inbox as a `Delivery` whose ``ack`` acknowledges it to
 JetStream once the pipeline has taken it. A worker that dies before that
 leaves the message with the consumer, redelivered to its replacement.
