@@ -14,14 +14,17 @@ tells them apart in the windows is how the two move together:
   (15-60 bpm/min in 60 s windows) and far (25+ bpm over the person's
   baseline, beyond what mental stress produces).
 
-The detector, per device, on valid windows with a baseline:
+The detector, per device, on valid windows with a baseline (the rules' own
+reference of the person, `recommender._reference`, once it has one):
 
 1. ``rising``: heart rate climbed at least ``rise_bpm_per_min`` over the last
    ``rise_span_s`` with a coupling below ``undecided_coupling``: too early to
    tell; rules that veto activity wait (nothing fires, holds keep running).
 2. ``active`` (latched): heart rate ``excess_bpm`` or more over the baseline,
    or, once the rise has levelled off, ``coupled_excess_bpm`` or more with a
-   coupling below ``max_coupling``.
+   coupling below ``max_coupling`` plus ``coupling_per_bpm`` per bpm of excess
+   over ``coupled_excess_bpm`` (the further heart rate has gone, the more
+   vagal withdrawal stress would have shown).
 3. The latch holds through the bout and its recovery, and releases once heart
    rate has stayed within ``release_bpm`` of the baseline for ``release_s``.
 

@@ -12,10 +12,11 @@ sum reaches the decision interval ``h``::
     S_t = max(0, S_{t-1} + (x_t - m_t - k) * dt_t / 60 s)        signal when S_t >= h
 
 - ``x_t`` is a weighted sum of figures the window already carries, by
-  default ``0.5 hr_z - 0.5 ln_rmssd_z`` (the within-person z-scores of
-  `hrv`: heart rate up and ln RMSSD down, each in its own person-relative
-  unit), clipped to ``±clip`` so that one outlying window adds at most
-  ``(clip - k) * dt``: a single spike cannot reach ``h``.
+  default ``0.5 hr_z - 0.5 ln_rmssd_z`` (within-person z-scores, against the
+  rules' own reference of the person, `recommender._reference`, in the units
+  of `hrv`: heart rate up and ln RMSSD down), clipped to ``±clip`` so that
+  one outlying window adds at most ``(clip - k) * dt``: a single spike
+  cannot reach ``h``.
 - Windows overlap (60 s every 5 s), so the sum counts *time* (z-minutes),
   not windows: ``dt_t`` is the time since the previous valid window, capped
   at ``max_step_s`` (a data gap adds no evidence). ``h`` is then "minutes at
@@ -69,7 +70,9 @@ class Evidence(BaseModel):
     asks heart rate to be that far over the person's waking rest
     (`recommender._reference`) too: a sleeper's lighter (REM) stretches look
     like a moderate episode against the night's level, but stay below the
-    day's rest.
+    day's rest. ``hr_backing`` counts ``hr_z`` only up to that many times the
+    ln RMSSD drop (``-ln_rmssd_z``): mental stress is mostly vagal
+    withdrawal, a surge on standing up or a startle is not.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
