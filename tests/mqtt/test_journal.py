@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +76,33 @@ def test_compacts_when_drained(tmp_path: Path) -> None:
     assert path.read_text() == ""
     journal.put(entry(9))
     assert len(path.read_text().splitlines()) == 1
+
+
+def test_put_failing_mid_line_leaves_no_torn_line(tmp_path: Path) -> None:
+    """A file size limit (RLIMIT_FSIZE, the kernel's EFBIG: a full disk in miniature) hit
+    part-way through a put: the put raises, the part written is cut off, and later puts
+    leave a journal that opens with every pending entry (not `JournalCorruptError`)."""
+    path = tmp_path / "q.jsonl"
+    TriggerJournal(path).put(entry(1))
+    script = f"""
+import resource, signal
+from pathlib import Path
+from vagus.mqtt import JournalEntry, TriggerJournal
+journal = TriggerJournal(Path({str(path)!r}))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, ({path.stat().st_size} + 20, hard))
+try:
+    journal.put(JournalEntry(id="big", topic="vagus/d/trigger", payload=b"x" * 200))
+except OSError as exc:
+    print("refused", exc.errno)
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+journal.put(JournalEntry(id="id-2", topic="vagus/d/trigger2", payload=b"{{}}"))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["refused", str(errno.EFBIG)]
+    again = TriggerJournal(path)
+    assert [e.id for e in again.pending()] == ["id-1", "id-2"]
+    assert again.torn_lines == 0

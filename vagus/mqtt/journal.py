@@ -2,11 +2,13 @@
 
 Each line is ``{"op": "put", "id", "topic", "payload"}`` or ``{"op": "ack", "id"}``.
 A put is fsync'ed before `TriggerJournal.put` returns, so a trigger survives a
-crash or power cut; a message is pending from its put until its ack. On open
-the file is replayed (a torn last line from a crash mid-write is ignored and counted;
-a bad line before others raises `JournalCorruptError`) and
-rewritten with only the pending puts; it is compacted the same way whenever
-nothing is pending and it has grown past ``compact_lines``. Bounded: at
+crash or power cut; a message is pending from its put until its ack. A write
+that fails part-way (a full disk) is cut back off the file before it raises, so
+no torn line is ever followed by whole ones. On open the file is replayed (a
+torn last line from a crash mid-write is ignored and counted; a bad line before
+others raises `JournalCorruptError`) and rewritten with only the pending puts;
+it is compacted the same way whenever nothing is pending and it has grown past
+``compact_lines``. Bounded: at
 ``max_pending`` undelivered messages `put` raises `TriggerQueueFullError`
 rather than drop anything. Single writer: one publisher per state dir. The file (and
 its rewrite's temporary file) is mode 0600, its directory 0700 if created here.
@@ -14,6 +16,7 @@ its rewrite's temporary file) is mode 0600, its directory 0700 if created here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -112,10 +115,20 @@ class TriggerJournal:
         self._lines = len(self._pending)
 
     def _append(self, record: dict[str, str]) -> None:
-        with open(self._path, "a", encoding="utf-8", opener=private_opener) as out:
-            out.write(_line(record))
-            out.flush()
-            os.fsync(out.fileno())
+        """Append one line, or (a full disk mid-line) cut the file back to where it was and raise:
+        a torn line followed by later whole ones would make the journal unreadable."""
+        data = _line(record).encode()
+        with open(self._path, "ab", buffering=0, opener=private_opener) as out:
+            start = out.seek(0, os.SEEK_END)
+            try:
+                written = 0
+                while written < len(data):
+                    written += out.write(data[written:]) or 0
+                os.fsync(out.fileno())
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(out.fileno(), start)
+                raise
         self._lines += 1
 
 
