@@ -22,7 +22,7 @@ import stat
 from pathlib import Path
 
 from vagus.errors import UserError
-from vagus.private_files import private_dir, private_opener
+from vagus.private_files import append_file, private_dir
 from vagus.pseudonym import MIN_KEY_BYTES, pseudonym
 
 MAPPING_FILE = "pseudonyms.jsonl"
@@ -83,7 +83,7 @@ class Pseudonyms:
             return known
         alias = pseudonym(device, self._key)
         private_dir(self.path.parent)
-        with open(self.path, "a", encoding="utf-8", opener=private_opener) as file:
-            file.write(json.dumps({"pseudonym": alias, "device": device}) + "\n")
+        line = json.dumps({"pseudonym": alias, "device": device}) + "\n"
+        append_file(self.path, line.encode(), sync=True)
         self._known[device] = alias
         return alias

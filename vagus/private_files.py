@@ -7,14 +7,20 @@ them ``0600`` and tightens an existing file it reopens for writing; directories
 come from `private_dir`. A directory that already exists is left as it is: it
 may be one the user chose and shares on purpose, and the files in it are
 ``0600`` anyway.
+
+Appends are whole or nothing (`append_whole`, `append_file`): a write that
+fails part-way, as on a full disk, is cut back off, so a line-based file never
+holds a torn line followed by whole ones.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 FILE_MODE = 0o600
 """Mode of every file Vagus writes."""
@@ -61,3 +67,28 @@ def private_dir(path: Path) -> Path:
     if not path.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
     return path
+
+
+def append_whole(out: BinaryIO, data: bytes, *, sync: bool = False) -> None:
+    """Write ``data`` at the end of ``out`` (opened ``"ab"``, unbuffered) in full or not at all.
+
+    When a write fails part-way (``ENOSPC``, ``EFBIG``) the file is truncated back
+    to its length before the call and the error raised. ``sync`` fsyncs it.
+    """
+    start = out.seek(0, os.SEEK_END)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[out.write(view) or 0 :]
+        if sync:
+            os.fsync(out.fileno())
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(out.fileno(), start)
+        raise
+
+
+def append_file(path: Path, data: bytes, *, sync: bool = False) -> None:
+    """Open ``path`` (0600), `append_whole` ``data``, close it."""
+    with open(path, "ab", buffering=0, opener=private_opener) as out:
+        append_whole(out, data, sync=sync)

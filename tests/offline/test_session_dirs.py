@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import errno
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hrv import BeatBatch
 from recommender import Verdict
 from tests.offline.factories import calm_stress_session, outcome, same_repr, trigger
 from vagus.session import (
@@ -97,25 +98,39 @@ def test_missing_directory_is_named(tmp_path: Path) -> None:
         read_session(tmp_path / "nowhere")
 
 
-def test_close_closes_every_file_past_a_full_disk(tmp_path: Path) -> None:
-    """A table that cannot be flushed (its descriptor now writes to /dev/full) fails the
-    close by name, and the other four files are closed all the same."""
+def test_a_batch_failing_mid_row_leaves_no_torn_row(tmp_path: Path) -> None:
+    """A file size limit (RLIMIT_FSIZE, the kernel's EFBIG: a full disk in miniature) hit
+    part-way through a batch of beats: that batch raises and is cut off whole, and the
+    batches before and after read back as a valid session."""
+    script = f"""
+import resource, signal
+from pathlib import Path
+import numpy as np
+from hrv import BeatBatch
+from vagus.session import SessionWriter
 
-    def open_here() -> dict[str, int]:
-        found = {}
-        for fd in Path("/proc/self/fd").iterdir():
-            target = os.path.realpath(fd)
-            if target.startswith(str(tmp_path)):
-                found[Path(target).name] = int(fd.name)
-        return found
+def beats(first, n):
+    t = first + 0.8 * np.arange(n)
+    return BeatBatch(device="a", t_s=t, rr_ms=np.full(n, 800.0))
 
-    writer = SessionWriter(tmp_path / "s")
-    assert len(open_here()) == 5
-    full = os.open("/dev/full", os.O_WRONLY)
-    os.dup2(full, open_here()["beats.csv"])
-    os.close(full)
-    with pytest.raises(OSError, match="No space left"):
-        writer.write_beats(BeatBatch(device="a", t_s=np.array([1.0]), rr_ms=np.array([800.0])))
-    with pytest.raises(SessionFileError, match=r"beats\.csv"):
-        writer.close()
-    assert open_here() == {}
+with SessionWriter(Path({str(tmp_path / "s")!r})) as writer:
+    writer.write_beats(beats(1000.0, 10))
+    size = Path({str(tmp_path / "s" / "beats.csv")!r}).stat().st_size
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size + 50, hard))
+    try:
+        writer.write_beats(beats(1008.0, 100))
+    except OSError as exc:
+        print("refused", exc.errno)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    writer.write_beats(beats(1100.0, 5))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["refused", str(errno.EFBIG)]
+    (session,) = read_session(tmp_path / "s")
+    np.testing.assert_allclose(
+        session.beats.t_s, np.r_[1000.0 + 0.8 * np.arange(10), 1100.0 + 0.8 * np.arange(5)]
+    )

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vagus.influx.errors import SpoolCorruptError, SpoolFullError
-from vagus.private_files import private_dir, private_opener
+from vagus.private_files import append_file, private_dir, private_opener
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +68,6 @@ def _fsync_dir(directory: Path) -> None:
 def _starts_line(data: bytes, offset: int) -> bool:
     """True when ``offset`` is the start of a line of ``data`` (or its end, after a newline)."""
     return offset == 0 or (offset <= len(data) and data[offset - 1 : offset] == b"\n")
-
-
-def _append_synced(path: Path, data: bytes) -> None:
-    with open(path, "ab", opener=private_opener) as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
 
 
 class Spool:
@@ -132,7 +125,7 @@ class Spool:
             tail = max(tail + 1, self._segment)
         path = self._path(tail)
         is_new = tail not in self._sizes
-        _append_synced(path, data)
+        append_file(path, data, sync=True)
         if is_new:
             _fsync_dir(self.directory)
         self._sizes[tail] = self._sizes.get(tail, 0) + len(data)
@@ -165,7 +158,9 @@ class Spool:
         """Keep refused ``lines`` in ``deadletter.lp`` under a comment saying why; its path."""
         path = self.directory / DEAD_LETTER_NAME
         reason = " ".join(detail.split())[:500]
-        _append_synced(path, (f"# status={status} {reason}\n" + "\n".join(lines) + "\n").encode())
+        append_file(
+            path, (f"# status={status} {reason}\n" + "\n".join(lines) + "\n").encode(), sync=True
+        )
         return path
 
     def _advance(self) -> None:

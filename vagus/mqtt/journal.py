@@ -16,14 +16,13 @@ its rewrite's temporary file) is mode 0600, its directory 0700 if created here.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from vagus.mqtt.errors import JournalCorruptError, TriggerQueueFullError
-from vagus.private_files import private_dir, private_opener
+from vagus.private_files import append_file, private_dir, private_opener
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,20 +114,7 @@ class TriggerJournal:
         self._lines = len(self._pending)
 
     def _append(self, record: dict[str, str]) -> None:
-        """Append one line, or (a full disk mid-line) cut the file back to where it was and raise:
-        a torn line followed by later whole ones would make the journal unreadable."""
-        data = _line(record).encode()
-        with open(self._path, "ab", buffering=0, opener=private_opener) as out:
-            start = out.seek(0, os.SEEK_END)
-            try:
-                written = 0
-                while written < len(data):
-                    written += out.write(data[written:]) or 0
-                os.fsync(out.fileno())
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.ftruncate(out.fileno(), start)
-                raise
+        append_file(self._path, _line(record).encode(), sync=True)
         self._lines += 1
 
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hrv import BoolArray, FloatArray
-from vagus.private_files import private_dir, private_opener
+from vagus.private_files import append_whole, private_dir, private_opener
 from vagus.session._cells import parse_bool, parse_float, parse_int
 from vagus.session.errors import SessionFileError
 
@@ -20,7 +21,7 @@ T = TypeVar("T")
 
 
 class TableAppender:
-    """Appends rows to one CSV file, flushing after each batch so readers see whole batches.
+    """Appends rows to one CSV file, each batch written whole (or, on a full disk, not at all).
 
     A new (or empty) file gets the header first; an existing file must carry
     the same header, so a daemon restarted on the same session directory
@@ -37,26 +38,20 @@ class TableAppender:
                 raise SessionFileError(
                     path, 1, f"header {','.join(found)} differs from {','.join(self.header)}"
                 )
-            self._file: TextIO = open(  # noqa: SIM115 (closed by `close`)
-                path, "a", newline="", encoding="utf-8", opener=private_opener
-            )
-            self._writer = csv.writer(self._file, lineterminator="\n")
+            self._file = open(path, "ab", buffering=0, opener=private_opener)  # noqa: SIM115
         else:
             private_dir(path.parent)
-            self._file = open(  # noqa: SIM115 (closed by `close`)
-                path, "w", newline="", encoding="utf-8", opener=private_opener
-            )
-            self._writer = csv.writer(self._file, lineterminator="\n")
-            self._writer.writerow(self.header)
-            self._file.flush()
+            self._file = open(path, "wb", buffering=0, opener=private_opener)  # noqa: SIM115
+            self.append([self.header])
 
     def append(self, rows: Iterable[Sequence[str]]) -> None:
-        """Write rows (cells already text) and flush them to the operating system."""
-        self._writer.writerows(rows)
-        self._file.flush()
+        """Write rows (cells already text) whole or not at all (`append_whole`)."""
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows(rows)
+        append_whole(self._file, text.getvalue().encode())
 
     def close(self) -> None:
-        """Flush and close the file."""
+        """Close the file."""
         self._file.close()
 
 

@@ -88,15 +88,10 @@ class SessionWriter:
         self._feedback.append(FEEDBACK.rows(records))
 
     def close(self) -> None:
-        """Close every file, even past one that fails; the first failure is raised after."""
-        failure: SessionFileError | None = None
-        for table in (self._beats, self._metrics, self._triggers, self._outcomes, self._feedback):
-            try:
-                table.close()
-            except OSError as exc:
-                failure = failure or _write_error(exc, table.path)
-        if failure is not None:
-            raise failure
+        """Close every file."""
+        tables = (self._beats, self._metrics, self._triggers, self._outcomes, self._feedback)
+        for table in tables:
+            table.close()
 
     def __enter__(self) -> SessionWriter:
         return self
