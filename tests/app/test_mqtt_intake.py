@@ -27,7 +27,7 @@ from ingest import (
 from tests.mqtt.support import unique_settings
 from tests.servers import Mosquitto
 from vagus.daemon._mqtt_intake import IntakeCounters, receive_mqtt_beats
-from vagus.events import Delivery, Feedback, InboxItem
+from vagus.events import BeatColumns, Delivery, Feedback, InboxItem
 from vagus.mqtt import MqttSettings
 
 pytestmark = pytest.mark.integration
@@ -88,15 +88,23 @@ async def publisher(mosquitto: Mosquitto) -> AsyncIterator[aiomqtt.Client]:
 
 
 async def take(inbox: Inbox, n: int, timeout_s: float = 10.0) -> list[Delivery]:
-    """The next ``n`` inbox items, each checked to be a `Delivery` of a `BeatBatch`."""
+    """The next inbox items until they hold ``n`` messages, each checked to be a `Delivery`
+    of `BeatColumns` (the intake gathers what it received at once into one)."""
     got: list[Delivery] = []
     async with asyncio.timeout(timeout_s):
-        while len(got) < n:
+        while sum(len(messages(d)) for d in got) < n:
             item = await inbox.get()
             assert isinstance(item, Delivery)
-            assert isinstance(item.event, BeatBatch)
+            assert isinstance(item.event, BeatColumns)
             got.append(item)
+    assert sum(len(messages(d)) for d in got) == n
     return got
+
+
+def messages(delivery: Delivery) -> list[BeatBatch]:
+    """The beats messages of ``delivery``, one `BeatBatch` each."""
+    assert isinstance(delivery.event, BeatColumns)
+    return delivery.event.batches()
 
 
 async def nothing_more(inbox: Inbox, wait_s: float = 0.5) -> None:
@@ -108,14 +116,15 @@ async def nothing_more(inbox: Inbox, wait_s: float = 0.5) -> None:
 def beats_of(deliveries: list[Delivery]) -> list[tuple[str, float]]:
     out = []
     for d in deliveries:
-        assert isinstance(d.event, BeatBatch)
-        out.extend((d.event.device, float(t)) for t in d.event.t_s)
+        for batch in messages(d):
+            out.extend((batch.device, float(t)) for t in batch.t_s)
     return out
 
 
 async def test_good_messages_arrive_as_deliveries(mosquitto: Mosquitto) -> None:
-    """Messages of two devices arrive as Deliveries of the same beats, in order per device;
-    counters follow (received, delivered, acked once each ack is called)."""
+    """Messages of two devices arrive as Deliveries of the same beats, message by message,
+    in order per device; counters follow (received, delivered, acked once each ack is
+    called: an ack acknowledges every message of its delivery)."""
     settings = unique_settings(mosquitto)
     inbox: Inbox = asyncio.Queue()
     sent = BeatBatch(
@@ -133,13 +142,13 @@ async def test_good_messages_arrive_as_deliveries(mosquitto: Mosquitto) -> None:
                 qos=1,
             )
         got = await take(inbox, 4)
-        first = got[0].event
-        assert isinstance(first, BeatBatch)
+        first = messages(got[0])[0]
         assert first.device == "phone-1"
         assert first.t_s.tolist() == [1.5, 2.3, 3.1]
         assert first.rr_ms.tolist() == [800.0, 812.5, 790.25]
         assert first.gap.tolist() == [True, False, False]
-        assert beats_of(got[1:]) == [
+        assert [len(b) for d in got for b in messages(d)] == [3, 1, 1, 1]
+        assert beats_of(got)[3:] == [
             ("C0:FF:EE:00:00:01", 1.0),
             ("C0:FF:EE:00:00:01", 2.0),
             ("C0:FF:EE:00:00:01", 3.0),
@@ -234,7 +243,7 @@ async def test_feedback_arrives_as_deliveries_and_bad_feedback_does_not_stop_bea
         await pub.publish(beats_at, beat("phone-1", len(bad_feedback)), qos=1)
         got: list[Delivery] = []
         async with asyncio.timeout(10):
-            while len(got) < 2 + len(bad_feedback) + 1:
+            while counters.delivered < 2 + len(bad_feedback) + 1 or not inbox.empty():
                 item = await inbox.get()
                 assert isinstance(item, Delivery)
                 got.append(item)
@@ -245,7 +254,7 @@ async def test_feedback_arrives_as_deliveries_and_bad_feedback_does_not_stop_bea
             ),
             Feedback(device="C0:FF:EE:00:00:01", verdict="not_now", t_s=1_700_000_123.5),
         ]
-        beat_deliveries = [d for d in got if isinstance(d.event, BeatBatch)]
+        beat_deliveries = [d for d in got if isinstance(d.event, BeatColumns)]
         assert beats_of(beat_deliveries) == [
             ("phone-1", float(k)) for k in range(len(bad_feedback) + 1)
         ]
@@ -295,12 +304,15 @@ async def test_unacked_deliveries_are_redelivered_after_a_restart(mosquitto: Mos
         running_intake(settings, first, stop_timeout_s=0.3) as (counters, _, _),
         publisher(mosquitto) as pub,
     ):
-        for k in range(6):
+        for k in (0, 2, 4):
             await pub.publish(topic, beat("phone-1", k), qos=1)
-        got = await take(first, 6)
-        assert beats_of(got) == [("phone-1", float(k)) for k in range(6)]
-        for delivery in got[::2]:
+        acked = await take(first, 3)
+        for delivery in acked:
             delivery.ack()
+        for k in (1, 3, 5):
+            await pub.publish(topic, beat("phone-1", k), qos=1)
+        got = await take(first, 3)
+        assert beats_of(acked + got) == [("phone-1", float(k)) for k in (0, 2, 4, 1, 3, 5)]
     assert counters.acked == 3
 
     second: Inbox = asyncio.Queue()
@@ -328,13 +340,13 @@ async def test_stopping_waits_for_acks_and_late_acks_are_not_sent(mosquitto: Mos
     ):
         for k in range(2):
             await pub.publish(topic, beat("phone-1", k), qos=1)
-        a, b = await take(inbox, 2)
+        got = await take(inbox, 2)
         stopping.set()
         await asyncio.sleep(0.2)
         assert not task.done()  # waiting for the acks
         start = time.monotonic()
-        a.ack()
-        b.ack()
+        for delivery in got:
+            delivery.ack()
         await asyncio.wait_for(task, timeout=2)
         assert time.monotonic() - start < 1.0
     assert counters.acked == 2

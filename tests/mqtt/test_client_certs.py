@@ -22,7 +22,7 @@ from tests.mqtt.support import GatedSleep, running, unique_settings
 from tests.recommender.windows import episodes, series
 from tests.servers import Mosquitto, make_client_cert, make_test_pki
 from vagus.daemon._mqtt_intake import IntakeCounters, receive_mqtt_beats
-from vagus.events import Delivery, InboxItem
+from vagus.events import BeatColumns, Delivery, InboxItem
 from vagus.mqtt import BrokerTlsError, MqttPublisher, MqttSettings, TriggerJournal
 
 pytestmark = pytest.mark.integration
@@ -93,8 +93,8 @@ async def test_intake_with_client_certificate(mosquitto: Mosquitto) -> None:
         async with asyncio.timeout(10):
             item = await inbox.get()
         assert isinstance(item, Delivery)
-        assert isinstance(item.event, BeatBatch)
-        assert item.event.device == "phone-1"
+        assert isinstance(item.event, BeatColumns)
+        assert item.event.devices == ("phone-1",)
         item.ack()
     finally:
         stopping.set()

@@ -216,3 +216,27 @@ async def test_tls_with_wrong_password_fails_clearly(mosquitto: Mosquitto, tmp_p
     assert "refused the login of user 'vagus'" in message
     assert "wrong horse" not in message
     assert sleep.delays_s == []
+
+
+async def test_a_burst_of_many_devices_windows_is_published_whole(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    """One step of 1,000 devices, 3 windows each, queued at once: the queue is sized by the
+    devices seen (over the default 256), nothing is dropped, every message arrives and
+    `wait_metrics_written` returns once all are handed to the socket."""
+    settings = unique_settings(mosquitto)
+    windows = [
+        w
+        for i in range(1000)
+        for w in series(episodes((100, 400)), until_s=15, device=f"dev-{i}")[:3]
+    ]
+    async with (
+        collecting(mosquitto.port, f"{settings.prefix}/+/metrics") as sub,
+        running(settings, tmp_path) as publisher,
+    ):
+        publisher.publish_metrics_many(windows)
+        async with asyncio.timeout(30):
+            await publisher.wait_metrics_written()
+        await sub.wait_for("/metrics", len(windows), timeout_s=30)
+    assert publisher.dropped_metrics == 0
+    assert len(sub.on("/metrics")) == len(windows) == 3000

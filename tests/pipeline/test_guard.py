@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hrv import RR_MAX_MS, RR_MIN_MS, BeatBatch
+from vagus.events import BeatColumns
 from vagus.pipeline import (
     GAP_TOLERANCE_S,
     MAX_FUTURE_S,
@@ -307,3 +308,90 @@ def test_fast_path_equals_beat_by_beat(case: tuple[_Track, BeatBatch]) -> None:
             assert x.tobytes() == y.tobytes(), name
     if len(batch):
         assert fast_guard._tracks[DEV] == slow_track
+
+
+# -- many messages at once == one by one -----------------------------------------------------
+
+
+@st.composite
+def message_lists(draw: st.DrawFn) -> list[BeatBatch]:
+    """Messages of up to four devices: mostly clean continuations, sometimes a duplicate,
+    a jump, a NaN, an out-of-range RR or an empty message."""
+    devices = [f"d{i}" for i in range(draw(st.integers(1, 4)))]
+    clock = {d: 1.7e9 + 3.1 * i for i, d in enumerate(devices)}
+    out = []
+    for _ in range(draw(st.integers(1, 12))):
+        device = draw(st.sampled_from(devices))
+        n = draw(st.integers(0, 5))
+        steps = draw(st.lists(st.floats(0.25, 2.5), min_size=n, max_size=n))
+        t = clock[device] + np.cumsum(np.array(steps, np.float64))
+        rr = np.array(draw(st.lists(st.floats(300.0, 1500.0), min_size=n, max_size=n)))
+        trouble = draw(st.sampled_from(["none"] * 6 + ["dup", "jump", "nan", "rr", "future"]))
+        if n and trouble == "dup":
+            t = t - (t[-1] - clock[device]) - 0.5
+        elif n and trouble == "jump":
+            t = t + MAX_JUMP_S + 1.0
+        elif n and trouble == "nan":
+            t[draw(st.integers(0, n - 1))] = nan
+        elif n and trouble == "rr":
+            rr[0] = RR_MAX_MS + 1.0
+        elif n and trouble == "future":
+            t = t + 1e6
+        if n and np.isfinite(t[-1]):
+            clock[device] = max(clock[device], float(t[-1]))
+        gap = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), np.bool_)
+        out.append(BeatBatch(device=device, t_s=t, rr_ms=rr, gap=gap))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(message_lists(), st.booleans())
+def test_check_columns_equals_check_of_each_message(
+    messages: list[BeatBatch], primed_first: bool
+) -> None:
+    """`check_columns` of many messages, then `check` of the messages it leaves, gives each
+    device the kept beats (times, RR, gap flags, bit for bit), drops and final guard state of
+    `check` of every message in turn; it leaves exactly the devices with something to drop or
+    a segment to start."""
+    one, many = InputGuard(), InputGuard()
+    if primed_first:  # one device with a last beat already (a restart)
+        for guard in (one, many):
+            guard.restore({messages[0].device: 1.7e9 - 1.0})
+    now = 1.7e9 + 1000.0
+    want: dict[str, list[tuple[bytes, bytes, bytes]]] = {}
+    want_drops: dict[str, dict[Reject, int]] = {}
+    for m in messages:
+        g = one.check(m, now=now)
+        for s in g.segments:
+            want.setdefault(m.device, []).append(
+                (s.beats.t_s.tobytes(), s.beats.rr_ms.tobytes(), s.beats.gap.tobytes())
+            )
+        for reason, n in g.dropped.items():
+            drops = want_drops.setdefault(m.device, {})
+            drops[reason] = drops.get(reason, 0) + n
+    columns = BeatColumns.join(messages)
+    guarded = many.check_columns(columns, now=now)
+    got: dict[str, list[tuple[bytes, bytes, bytes]]] = {}
+    got_drops: dict[str, dict[Reject, int]] = {}
+    for b in guarded.kept.batches():
+        got.setdefault(b.device, []).append((b.t_s.tobytes(), b.rr_ms.tobytes(), b.gap.tobytes()))
+    left = {messages[i].device for i in guarded.rest}
+    assert not left & {b.device for b in guarded.kept.batches()}
+    for i in guarded.rest:
+        g = many.check(messages[i], now=now)
+        for s in g.segments:
+            got.setdefault(messages[i].device, []).append(
+                (s.beats.t_s.tobytes(), s.beats.rr_ms.tobytes(), s.beats.gap.tobytes())
+            )
+        for reason, n in g.dropped.items():
+            drops = got_drops.setdefault(messages[i].device, {})
+            drops[reason] = drops.get(reason, 0) + n
+    joined = {d: b"".join(p[0] for p in parts) for d, parts in got.items()}
+    assert joined == {d: b"".join(p[0] for p in parts) for d, parts in want.items()}
+    for k in (1, 2):
+        assert {d: b"".join(p[k] for p in v) for d, v in got.items()} == {
+            d: b"".join(p[k] for p in v) for d, v in want.items()
+        }
+    assert got_drops == want_drops
+    assert many._tracks == one._tracks
+    assert all(d in left for d in want_drops)

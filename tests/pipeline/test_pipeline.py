@@ -28,7 +28,7 @@ from tests.pipeline.strategies import (
     steady_beats,
     take,
 )
-from vagus.events import DeviceStatus
+from vagus.events import BeatColumns, DeviceStatus
 from vagus.pipeline import (
     MIN_SPACING_S,
     QUARANTINE_S,
@@ -367,3 +367,110 @@ def test_hostile_traffic_never_hurts_valid_devices(ops: list[Op], sizes: int) ->
         assert not [n for n in out.notices if n.device == beats.device]
         assert beats.device not in pipeline.totals.dropped
     assert len(of(STRESS.device, out)[1]) == 1
+
+
+# -- many messages at once (feed_many) ---------------------------------------------------------
+
+
+def by_device(out: Emissions) -> dict[str, tuple[list[str], list[str], list[tuple[str, str, int]]]]:
+    """Each device's windows and triggers (as reprs) and notices, in order."""
+    seen: dict[str, tuple[list[str], list[str], list[tuple[str, str, int]]]] = {}
+    for w in out.windows:
+        seen.setdefault(w.device, ([], [], []))[0].append(repr(w))
+    for t in out.triggers:
+        seen.setdefault(t.device, ([], [], []))[1].append(repr(t))
+    for n in out.notices:
+        seen.setdefault(n.device, ([], [], []))[2].append((str(n.kind), n.reason, n.count))
+    return seen
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    ops=op_lists(n_good=len(GOOD), n_hostile=len(HOSTILE)),
+    sizes=st.integers(1, 200),
+    cuts=st.lists(st.integers(1, 12), min_size=1, max_size=30),
+    as_columns=st.booleans(),
+)
+def test_feed_many_equals_feeding_one_by_one(
+    ops: list[Op], sizes: int, cuts: list[int], as_columns: bool
+) -> None:
+    """The hostile traffic of the property above, fed in runs of 1-12 batches at once with
+    `Pipeline.feed_many` (as `BeatBatch`es, or joined into one `BeatColumns`), gives every
+    device the windows, triggers and notices (in order) and the totals of feeding the batches
+    one by one; the kept beats are the same."""
+    ops = [*ops, *(Op(kind="good", who=i % len(GOOD), n=sizes) for i in range(6))]
+    batches = Traffic(GOOD, HOSTILE).play(ops)
+    one = new_pipeline()
+    alone = Emissions()
+    for batch in batches:
+        alone.extend(one.feed(batch, now=NOW_S))
+    many = new_pipeline()
+    together = Emissions()
+    start, k = 0, 0
+    while start < len(batches):
+        run_ = batches[start : start + cuts[k % len(cuts)]]
+        events = [BeatColumns.join(run_)] if as_columns else run_
+        together.extend(many.feed_many(events, now=NOW_S))
+        start += len(run_)
+        k += 1
+    alone.extend(one.flush())
+    together.extend(many.flush())
+    assert by_device(together) == by_device(alone)
+    assert many.totals == one.totals
+    kept = [(b.device, b.t_s.tobytes(), b.gap.tobytes()) for b in together.beat_batches()]
+    want = [(b.device, b.t_s.tobytes(), b.gap.tobytes()) for b in alone.beat_batches()]
+    assert sorted(kept) == sorted(want)
+
+
+def test_feed_many_keeps_other_events_in_order() -> None:
+    """Status events between beats come out in order, and beats before and after them are
+    all taken (runs of beats either side of an event)."""
+    parts = chunks(STRESS, [40])
+    status = DeviceStatus(device=STRESS.device, t_s=NOW_S, connected=True, link="streaming")
+    out = new_pipeline().feed_many([*parts[:3], status, *parts[3:]], now=NOW_S)
+    assert out.statuses == [status]
+    assert sum(len(b) for b in out.beat_batches()) == len(STRESS)
+
+
+def test_one_engine_call_failing_quarantines_only_the_failing_device(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the engine call for many devices raises (device B's beats make it fail), the
+    devices are pushed again one by one: B alone is quarantined, A's windows and trigger are
+    those of A alone."""
+    a, b = STRESS, CALM
+    pipeline = new_pipeline()
+    engine = pipeline.engine
+    real_columns, real_push = engine.push_columns, engine.push
+    fail = {"left": 1}
+
+    def push_columns(device_idx: np.ndarray, *args: object, **kwargs: object) -> object:
+        if fail["left"] and engine.register(b.device)[0] in device_idx:
+            raise RuntimeError("boom")
+        return real_columns(device_idx, *args, **kwargs)  # type: ignore[arg-type]
+
+    def push(batch: BeatBatch) -> list[WindowMetrics]:
+        if batch.device == b.device and fail["left"]:
+            fail["left"] = 0
+            raise RuntimeError("boom")
+        return real_push(batch)
+
+    monkeypatch.setattr(engine, "push_columns", push_columns)
+    monkeypatch.setattr(engine, "push", push)
+    a_parts, b_parts = chunks(a, [30]), chunks(b, [30])
+    out = Emissions()
+    for k in range(max(len(a_parts), len(b_parts))):
+        events = [p[k] for p in (a_parts, b_parts) if k < len(p)]
+        out.extend(pipeline.feed_many(events, now=NOW_S))
+    out.extend(pipeline.flush())
+    kinds = [(n.device, n.kind) for n in out.notices if n.kind is not NoticeKind.DROPPED]
+    assert kinds == [(b.device, NoticeKind.QUARANTINED), (b.device, NoticeKind.RECOVERED)]
+    a_windows, a_triggers = of(a.device, out)
+    alone = run(new_pipeline(), a_parts)
+    same(a_windows, alone.windows)
+    same(a_triggers, alone.triggers)
+    assert len(a_triggers) == 1

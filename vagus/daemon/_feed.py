@@ -45,7 +45,9 @@ class Output(Protocol):
     The feeding methods are called by the output's own delivery task (in a
     worker thread when ``blocking`` is true, e.g. file writes); they may
     raise, which the delivery task handles. ``run`` is the output's
-    background work (a connection), restarted when it fails.
+    background work (a connection), restarted when it fails. An output with
+    a class attribute ``takes_beats = False`` is not handed beats (it saves
+    making a `BeatBatch` per message of a batched intake).
     """
 
     name: str
@@ -116,7 +118,7 @@ class OutputFeed:
     def _drop_oldest(self) -> None:
         old = self._items.popleft()
         self.counters.dropped_windows += len(old.windows)
-        self.counters.dropped_beats += sum(len(b) for b in old.beats)
+        self.counters.dropped_beats += old.beat_count()
         if old.triggers or old.outcomes or old.feedback:
             durable = _durable(old)
             if self._items:
@@ -130,8 +132,9 @@ class OutputFeed:
 
 def deliver(output: Output, item: Emissions) -> None:
     """Hand one item to ``output``'s feeding methods: beats, windows, status, then the rest."""
-    for batch in item.beats:
-        output.beats(batch)
+    if getattr(output, "takes_beats", True):
+        for batch in item.beat_batches():
+            output.beats(batch)
     if item.windows:
         output.windows(item.windows)
     for status in item.statuses:
@@ -165,7 +168,7 @@ async def run_feed(output: Output, feed: OutputFeed, rng: random.Random | None =
     rng = rng or random.Random()
     failing = 0
     while (item := await feed.get()) is not None:
-        durable_only = not (item.beats or item.windows or item.statuses)
+        durable_only = not (item.beats or item.beat_columns or item.windows or item.statuses)
         try:
             if output.blocking:
                 await asyncio.to_thread(deliver, output, item)
@@ -182,7 +185,7 @@ async def run_feed(output: Output, feed: OutputFeed, rng: random.Random | None =
                 feed.put_first(_durable(item))
             if not durable_only:
                 feed.counters.dropped_windows += len(item.windows)
-                feed.counters.dropped_beats += sum(len(b) for b in item.beats)
+                feed.counters.dropped_beats += item.beat_count()
             await asyncio.sleep(backoff_delay(failing, rng, base_s=RETRY_BASE_S, cap_s=RETRY_CAP_S))
             failing += 1
             continue

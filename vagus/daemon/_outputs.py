@@ -25,7 +25,8 @@ from vagus.session import SessionWriter
 log = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT_S = 2.0
-"""Longest the MQTT output waits at shutdown for the broker to take journalled messages."""
+"""Longest the MQTT output waits at shutdown for the broker to take journalled messages
+and for its queued metrics to be written."""
 
 
 class MqttOutput:
@@ -34,6 +35,7 @@ class MqttOutput:
 
     name = "mqtt"
     blocking = False
+    takes_beats = False  # beats go to InfluxDB and session files, not to the broker
 
     def __init__(self, publisher: MqttPublisher) -> None:
         self.publisher = publisher
@@ -44,8 +46,7 @@ class MqttOutput:
         """Beats are not published (they go to InfluxDB and session files)."""
 
     def windows(self, windows: list[WindowMetrics]) -> None:
-        for window in windows:
-            self.publisher.publish_metrics(window)
+        self.publisher.publish_metrics_many(windows)
 
     def trigger(self, trigger: Trigger) -> None:
         """Journal ``trigger``; a full journal refuses it with one error line (and counts)."""
@@ -94,12 +95,14 @@ class MqttOutput:
             raise error
 
     async def close(self) -> None:
-        """Give the broker a moment to take journalled triggers; the journal keeps the rest."""
+        """Give the broker a moment to take journalled triggers and the queued metrics (the
+        last windows of every device, at a stop); the journal keeps the rest."""
         try:
             if self.publisher.connected.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(CLOSE_TIMEOUT_S):
                         await self.publisher.wait_delivered()
+                        await self.publisher.wait_metrics_written()
         finally:
             self._closed.set()
         if self.publisher.dropped_metrics:

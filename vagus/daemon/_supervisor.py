@@ -59,11 +59,18 @@ SOURCE_STOP_TIMEOUT_S = 1.5
 FLUSH_TIMEOUT_S = 2.5
 """How long outputs get at shutdown to deliver what they hold."""
 
+DEVICE_FLUSH_S = 15.0
+"""Longest the stop spends ending devices' recordings (emitting their last windows)."""
+
+FLUSH_DEVICES = 100
+"""Devices whose recordings end between two chances for other tasks to run."""
+
 STATE_SAVE_S = 60.0
 """How often rule state and baselines are saved while running (and after triggers, at stop)."""
 
-ENGINE_YIELD_EVERY = 64
-"""Inbox items the engine handles before letting other tasks run."""
+ENGINE_BATCH_ITEMS = 256
+"""Most inbox items the pipeline takes in one step (`Pipeline.feed_many`); the engine lets
+other tasks run after each step. An MQTT intake item holds many messages."""
 
 
 @dataclass(slots=True)
@@ -142,7 +149,7 @@ class Daemon:
                 await self.inbox.put(None)
                 await asyncio.wait([engine])
                 saver.cancel()
-            self._send(self.pipeline.flush())
+            await self._flush_devices()
             await asyncio.to_thread(self._save_state, self._snapshot())
             await self._close_outputs(delivering, background)
         finally:
@@ -189,20 +196,53 @@ class Daemon:
                 await asyncio.sleep(OUTPUT_RESTART_S)
 
     async def _engine_loop(self) -> None:
-        """Feed the pipeline from the inbox; ack deliveries after; never raises for input."""
-        handled = 0
-        while (item := await self.inbox.get()) is not None:
-            event = item.event if isinstance(item, Delivery) else item
-            self._send(self.pipeline.feed(event, now=self._clock()))
-            if isinstance(item, Delivery):
+        """Feed the pipeline what the inbox holds, in steps; ack each step's deliveries after
+        it; never raises for input."""
+        while True:
+            items = [await self.inbox.get()]
+            while items[-1] is not None and len(items) < ENGINE_BATCH_ITEMS:
                 try:
-                    item.ack()
-                except Exception as exc:  # a lost ack means a redelivery, which the guard drops
-                    log.warning("could not acknowledge a message: %s", exc)
+                    items.append(self.inbox.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            ending = items[-1] is None
+            taken = [item for item in items if item is not None]
+            events = [item.event if isinstance(item, Delivery) else item for item in taken]
+            self._send(self.pipeline.feed_many(events, now=self._clock()))
+            for item in taken:
+                if isinstance(item, Delivery):
+                    try:
+                        item.ack()
+                    except Exception as exc:  # a lost ack means a redelivery, which the guard drops
+                        log.warning("could not acknowledge a message: %s", exc)
             self._watchdog.progress()
-            handled += 1
-            if handled % ENGINE_YIELD_EVERY == 0:
-                await asyncio.sleep(0)
+            if ending:
+                return
+            await asyncio.sleep(0)
+
+    async def _flush_devices(self) -> None:
+        """End every device's recording, `FLUSH_DEVICES` at a time (the loop runs between),
+        for at most `DEVICE_FLUSH_S` (about 4 ms a device here: thousands of devices would
+        overrun the watchdog's stop deadline); the devices left lose their last windows, and
+        a line says how many. What they emit goes to the outputs at the end, as one item."""
+        devices = self.pipeline.devices
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DEVICE_FLUSH_S
+        out = Emissions()
+        for start in range(0, len(devices), FLUSH_DEVICES):
+            if loop.time() > deadline:
+                log.warning(
+                    "stopping: %d of %d devices not flushed within %.0f s; their last windows "
+                    "are not emitted",
+                    len(devices) - start,
+                    len(devices),
+                    DEVICE_FLUSH_S,
+                )
+                break
+            out.extend(self.pipeline.flush(devices[start : start + FLUSH_DEVICES]))
+            self._watchdog.progress()
+            await asyncio.sleep(0)
+        self._send(out)
 
     def _send(self, emissions: Emissions) -> None:
         """Count and log the notices; queue the rest for every output."""

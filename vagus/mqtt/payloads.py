@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from hrv import WINDOW_FIGURES, WindowMetrics
 from recommender import Exercise, FeedbackResult, Outcome, StressLevel, Trigger
 
@@ -104,6 +106,12 @@ def metrics_json(window: WindowMetrics) -> Json:
         "quality": window.quality.value,
         **figures,
     }
+
+
+def metrics_payload(window: WindowMetrics) -> bytes:
+    """`metrics_json` of ``window`` encoded (orjson: the daemon publishes thousands a second;
+    its figures are finite or null already, so nothing is left to refuse)."""
+    return orjson.dumps(metrics_json(window))
 
 
 def state_json(device: str, level: StressLevel, t_s: float, stress: float) -> Json:

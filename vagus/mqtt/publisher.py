@@ -2,11 +2,14 @@
 
 Feeding and backpressure:
 
-- Metrics go through a bounded `asyncio.Queue` of ``settings.queue_size``
-  (default 256, about 20 min of one strap at one window per 5 s). When it is
-  full — typically while the broker is away — the new window is dropped and
-  counted in ``dropped_metrics``; metrics are QoS 0 and a later window
-  supersedes them.
+- Metrics go through a bounded queue of ``settings.queue_size`` (default 256,
+  about 20 min of one strap at one window per 5 s) or `METRICS_PER_DEVICE`
+  per device seen, whichever is more, so a step's burst of windows from
+  thousands of devices fits. When it is full — typically while the broker is
+  away — the new window is dropped and counted in ``dropped_metrics``;
+  metrics are QoS 0 and a later window supersedes them. They are written in
+  chunks of `METRICS_CHUNK`, awaiting only the last of each (the socket
+  writes in order, so the others are out by then).
 - Triggers, outcomes and feedback results are never dropped: `publish_trigger`,
   `publish_outcome` and `publish_feedback_result` append them to the persisted
   `TriggerJournal` (fsync'ed) and the task delivers them with QoS 1, acking each after the broker's
@@ -28,9 +31,11 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import aiomqtt
+import paho.mqtt.client as paho
 
 from hrv import WindowMetrics
 from ingest.backoff import backoff_delay
@@ -44,7 +49,7 @@ from vagus.mqtt.payloads import (
     battery_json,
     encode,
     feedback_result_json,
-    metrics_json,
+    metrics_payload,
     outcome_json,
     state_json,
     trigger_json,
@@ -56,6 +61,12 @@ from vagus.mqtt.topics import Topics
 log = logging.getLogger(__name__)
 
 _SHUTDOWN_TIMEOUT_S = 2.0
+
+METRICS_PER_DEVICE = 16
+"""Metrics queue room per device seen (16 windows: 80 s of 5-s steps)."""
+
+METRICS_CHUNK = 512
+"""Metrics messages handed to the socket between two waits for it."""
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -80,13 +91,15 @@ class MqttPublisher:
         self._tls_alerts = TlsAlerts()
         self._logger = client_logger(settings.client_id, self._tls_alerts)
         self._topics = Topics(prefix=settings.prefix)
-        self._metrics: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.queue_size)
+        self._metrics: deque[Message] = deque()
+        self._devices: set[str] = set()
         self._retained: dict[str, Message] = {}
         self._dirty: dict[str, Message] = {}
         self._levels: dict[str, StressLevel] = {}
         self._announced: set[str] = set()
         self._wake = asyncio.Event()
         self._delivered = asyncio.Event()
+        self._metrics_written = asyncio.Event()
         self.connected = asyncio.Event()
         self.dropped_metrics = 0
 
@@ -94,6 +107,12 @@ class MqttPublisher:
     def topics(self) -> Topics:
         """The topic names in use."""
         return self._topics
+
+    async def wait_metrics_written(self) -> None:
+        """Return once every metrics message queued so far has been handed to the socket."""
+        while self._metrics:
+            self._metrics_written.clear()
+            await self._metrics_written.wait()
 
     @property
     def pending_durable(self) -> int:
@@ -108,22 +127,29 @@ class MqttPublisher:
 
     def publish_metrics(self, window: WindowMetrics) -> None:
         """Queue one window's metrics (dropped and counted when the queue is full)."""
-        self._announce(window.device)
-        message = Message(
-            topic=self._topics.metrics(window.device),
-            payload=encode(metrics_json(window)),
-            qos=0,
-            retain=False,
-        )
-        try:
-            self._metrics.put_nowait(message)
-        except asyncio.QueueFull:
-            self.dropped_metrics += 1
-        level = stress_level(window.stress)
-        if level is not None and self._levels.get(window.device) is not level:
-            self._levels[window.device] = level
-            payload = state_json(window.device, level, window.t_end_s, window.stress)
-            self._set_retained(self._topics.state(window.device), encode(payload))
+        self.publish_metrics_many((window,))
+
+    def publish_metrics_many(self, windows: Iterable[WindowMetrics]) -> None:
+        """Queue windows' metrics, in order (each dropped and counted when the queue is full)."""
+        topics, devices, levels = self._topics, self._devices, self._levels
+        for window in windows:
+            device = window.device
+            if device not in devices:
+                devices.add(device)
+                self._announce(device)
+            room = max(self._settings.queue_size, METRICS_PER_DEVICE * len(devices))
+            if len(self._metrics) < room:
+                payload = metrics_payload(window)
+                self._metrics.append(
+                    Message(topic=topics.metrics(device), payload=payload, qos=0, retain=False)
+                )
+            else:
+                self.dropped_metrics += 1
+            level = stress_level(window.stress)
+            if level is not None and levels.get(device) is not level:
+                levels[device] = level
+                payload = encode(state_json(device, level, window.t_end_s, window.stress))
+                self._set_retained(topics.state(device), payload)
         self._wake.set()
 
     def publish_battery(self, device: str, battery_pct: int, t_s: float) -> None:
@@ -170,6 +196,7 @@ class MqttPublisher:
     def forget(self, device: str) -> None:
         """Remove ``device``: clear its retained topics and its Home Assistant entities."""
         self._levels.pop(device, None)
+        self._devices.discard(device)
         self._announced.discard(device)
         for topic in (self._topics.state(device), self._topics.battery(device)):
             self._set_retained(topic, b"")
@@ -254,9 +281,16 @@ class MqttPublisher:
                 del self._dirty[topic]
             if not message.payload and self._retained.get(topic) is message:
                 del self._retained[topic]
-        while not self._metrics.empty():
-            message = self._metrics.get_nowait()
-            await client.publish(message.topic, message.payload, qos=0)
+        direct = client._client
+        while self._metrics:
+            chunk = [self._metrics.popleft() for _ in range(min(len(self._metrics), METRICS_CHUNK))]
+            for message in chunk[:-1]:  # queued with paho, written by aiomqtt's writer in order
+                info = direct.publish(message.topic, message.payload, qos=0)
+                if info.rc != paho.MQTT_ERR_SUCCESS:
+                    raise aiomqtt.MqttCodeError(info.rc, "Could not publish message")
+            last = chunk[-1]
+            await client.publish(last.topic, last.payload, qos=0)
+        self._metrics_written.set()
 
     def _set_retained(self, topic: str, payload: bytes) -> None:
         message = Message(topic=topic, payload=payload, qos=1, retain=True)

@@ -19,6 +19,11 @@ Checked in this order, each against the last beat kept for the device:
   (no heart beats faster than 300 bpm, so no window ever holds more than
   ``window_s / MIN_SPACING_S`` beats and no batch can grow the rings).
 
+`check_columns` does the common case, every beat of a device kept, for the
+messages of many devices in one vectorized pass (`vagus.events.BeatColumns`),
+with the result and state `check` of each message in turn would give; it
+leaves the messages of devices with anything else to `check`.
+
 A beat more than `MAX_JUMP_S` away from the last kept beat, forwards (a
 strap's clock or a sender's clock that jumped, a device back after hours)
 or backwards (the host clock stepped back), starts a new **segment**: the
@@ -32,6 +37,7 @@ Pure: arrays and floats in, arrays and counts out.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import itertools
 import math
@@ -40,6 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hrv import RR_MAX_MS, RR_MIN_MS, BeatBatch
+from vagus.events import BeatColumns
 
 MAX_JUMP_S = 600.0
 """A larger step between two beats of a device starts a new segment."""
@@ -88,6 +95,19 @@ class Guarded:
         return sum(len(s.beats) for s in self.segments)
 
 
+@dataclass(frozen=True, slots=True)
+class GuardedColumns:
+    """What `InputGuard.check_columns` made of many messages.
+
+    ``kept``: the messages (with beats) of the devices whose every beat is kept,
+    whole, with their gap flags set. ``rest``: the indices of the other messages, in order,
+    untouched (guard state too): for `InputGuard.check`, one by one.
+    """
+
+    kept: BeatColumns
+    rest: tuple[int, ...]
+
+
 @dataclass(slots=True)
 class _Track:
     last_t: float = -math.inf
@@ -126,6 +146,59 @@ class InputGuard:
             kept = BeatBatch(device=batch.device, t_s=t, rr_ms=rr, gap=gap)
             return Guarded(segments=(Segment(kept, new=False),), dropped={})
         return self._check_each(batch, track, now)
+
+    def check_columns(self, columns: BeatColumns, *, now: float) -> GuardedColumns:
+        """`check` of every message in turn, vectorized across devices, for the devices whose
+        beats are all kept (see `GuardedColumns`)."""
+        names = columns.devices
+        if not names:
+            return GuardedColumns(kept=columns, rest=())
+        numbers: dict[str, int] = {}
+        msg_dev = np.array([numbers.setdefault(d, len(numbers)) for d in names], np.int64)
+        known = self._tracks
+        tracks = [known.get(d) or known.setdefault(d, _Track()) for d in numbers]
+        last_t = np.array([track.last_t for track in tracks], np.float64)
+        gap_next = np.array([track.gap_next for track in tracks], np.bool_)
+        counts = np.diff(columns.bounds)
+        beat_dev = np.repeat(msg_dev, counts)
+        order = np.argsort(beat_dev, kind="stable")  # each device's beats, oldest first
+        dev, t, rr = beat_dev[order], columns.t_s[order], columns.rr_ms[order]
+        first = np.ones(t.size, np.bool_)
+        first[1:] = dev[1:] != dev[:-1]
+        prev = np.empty_like(t)
+        prev[1:] = t[:-1]
+        prev[first] = last_t[dev[first]]
+        fresh = first & ~np.isfinite(prev)  # a device's first beat ever: no step to judge
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, NaN: judged below
+            steps = t - prev
+            ok = (
+                np.isfinite(t)
+                & np.isfinite(rr)
+                & (np.abs(t) <= MAX_TIME_S)
+                & (rr >= RR_MIN_MS)
+                & (rr <= RR_MAX_MS)
+                & (t <= now + MAX_FUTURE_S)
+                & (fresh | ((steps >= MIN_SPACING_S) & (steps <= MAX_JUMP_S)))
+            )
+            late = (steps * 1000.0 > rr + GAP_TOLERANCE_S * 1000.0) & ~fresh
+        bad_dev = np.zeros(len(tracks), np.bool_)
+        bad_dev[dev[~ok]] = True
+        gap = columns.gap[order] | late
+        gap[first] |= gap_next[dev[first]]
+        kept_gap = np.empty_like(gap)
+        kept_gap[order] = gap
+        last = np.ones(t.size, np.bool_)
+        last[:-1] = first[1:]
+        for d, t_last in zip(dev[last].tolist(), t[last].tolist(), strict=True):
+            if not bad_dev[d]:
+                tracks[d].last_t = t_last
+                tracks[d].gap_next = False
+        msg_bad = bad_dev[msg_dev]
+        msg_ok = ~msg_bad & (counts > 0)  # an empty message gives nothing, as in `check`
+        kept = dataclasses.replace(columns, gap=kept_gap)
+        if not msg_ok.all():
+            kept = kept.select(msg_ok)
+        return GuardedColumns(kept=kept, rest=tuple(np.flatnonzero(msg_bad).tolist()))
 
     @staticmethod
     def _all_clean(track: _Track, t: np.ndarray, rr: np.ndarray, now: float) -> bool:

@@ -1,18 +1,27 @@
 """The pipeline: source events in, what the outputs need out; one per process, pure.
 
-``feed(event, now=...)`` runs a `BeatBatch` through the per-device
-`InputGuard`, the `hrv.StreamEngine` and the `recommender.Evaluator`, and
-returns `Emissions`: the beats kept, the windows they completed, the
-triggers and outcomes those caused, status changes passed through, and
-`Notice`s for the edge to log (drops by reason, new segments, quarantine).
+``feed(event, now=...)`` runs a `BeatBatch` (or the many messages of a
+`vagus.events.BeatColumns`) through the per-device `InputGuard`, the
+`hrv.StreamEngine` and the `recommender.Evaluator`, and returns `Emissions`:
+the beats kept, the windows they completed, the triggers and outcomes those
+caused, status changes passed through, and `Notice`s for the edge to log
+(drops by reason, new segments, quarantine).
 `vagus run` feeds it from its inbox with the wall clock as ``now``;
 `vagus replay` feeds it a recording with the recording's own times, so both
 take one code path and replay stays equal to `hrv.sliding_windows`.
+``feed_many(events, now=...)`` takes what a daemon's inbox holds at once:
+runs of beats events go through the guard in one vectorized pass
+(`InputGuard.check_columns`) and the engine in one call
+(`hrv.StreamEngine.push_columns`) for all their devices; each device gets
+what feeding the events one by one would give it.
 
 Isolation: the guard makes engine errors impossible for any input; if a
 device's processing raises all the same, that device alone is
 **quarantined** (its beats dropped and counted) and starts afresh, as a new
-segment, with its first beat `QUARANTINE_S` after the failure.
+segment, with its first beat `QUARANTINE_S` after the failure. When the one
+engine call for many devices raises, their beats are pushed again device by
+device, so the failing device is the one quarantined (a device whose beats the
+failed call had already taken fails its second push and is quarantined too).
 """
 
 from __future__ import annotations
@@ -25,7 +34,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hrv import Baseline, BeatBatch, BoolArray, StreamEngine, WindowMetrics
+import numpy as np
+
+from hrv import Baseline, BeatBatch, BoolArray, StreamEngine, WindowMetrics, WindowTable
 from recommender import (
     Evaluator,
     FeedbackResult,
@@ -35,7 +46,7 @@ from recommender import (
     Trigger,
 )
 from recommender import Feedback as Answer
-from vagus.events import DeviceStatus, Feedback, SourceEvent
+from vagus.events import BeatColumns, DeviceStatus, Feedback, SourceEvent
 from vagus.pipeline._guard import InputGuard
 
 QUARANTINE_S = 60.0
@@ -70,6 +81,8 @@ class Emissions:
     """What one `Pipeline.feed` produced, for the outputs."""
 
     beats: list[BeatBatch] = field(default_factory=list)
+    beat_columns: list[BeatColumns] = field(default_factory=list)
+    """Kept beats of many messages at once (from `Pipeline.feed_many`); see `beat_batches`."""
     windows: list[WindowMetrics] = field(default_factory=list)
     triggers: list[Trigger] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
@@ -80,6 +93,7 @@ class Emissions:
     def __bool__(self) -> bool:
         return bool(
             self.beats
+            or self.beat_columns
             or self.windows
             or self.triggers
             or self.outcomes
@@ -91,12 +105,22 @@ class Emissions:
     def extend(self, other: Emissions) -> None:
         """Append ``other``'s records to these."""
         self.beats += other.beats
+        self.beat_columns += other.beat_columns
         self.windows += other.windows
         self.triggers += other.triggers
         self.outcomes += other.outcomes
         self.statuses += other.statuses
         self.feedback += other.feedback
         self.notices += other.notices
+
+    def beat_batches(self) -> list[BeatBatch]:
+        """Every kept beat as `BeatBatch`es: ``beats``, then ``beat_columns`` message by
+        message."""
+        return self.beats + [b for columns in self.beat_columns for b in columns.batches()]
+
+    def beat_count(self) -> int:
+        """Kept beats, ``beats`` and ``beat_columns``."""
+        return sum(len(b) for b in self.beats) + sum(len(c) for c in self.beat_columns)
 
 
 @dataclass(slots=True)
@@ -145,9 +169,84 @@ class Pipeline:
             out.statuses.append(event)
         elif isinstance(event, Feedback):
             self._feedback(event, out)
+        elif isinstance(event, BeatColumns):
+            self._columns(event, now, out)
         else:
             self._beats(event, now, out)
         return out
+
+    def feed_many(self, events: Sequence[SourceEvent], *, now: float) -> Emissions:
+        """Events in order, runs of beats events together (see the module docstring): each
+        device's records and notices are those of `feed` one event at a time."""
+        out = Emissions()
+        run: list[BeatBatch | BeatColumns] = []
+        for event in events:
+            if isinstance(event, BeatBatch | BeatColumns):
+                run.append(event)
+                continue
+            if run:
+                self._columns(BeatColumns.join(run), now, out)
+                run = []
+            out.extend(self.feed(event, now=now))
+        if run:
+            self._columns(BeatColumns.join(run), now, out)
+        return out
+
+    def _columns(self, columns: BeatColumns, now: float, out: Emissions) -> None:
+        """Many messages: the vectorized guard and one engine call for the devices it keeps
+        whole; messages of quarantined devices, and those the guard leaves, one by one."""
+        names = columns.devices
+        alone = [i for i, d in enumerate(names) if d in self._quarantined]
+        if alone:
+            mask = np.ones(len(names), np.bool_)
+            mask[alone] = False
+            busy = [columns.batch(i) for i in alone]
+            columns = columns.select(mask)
+            guarded = self.guard.check_columns(columns, now=now)
+            later = [columns.batch(i) for i in guarded.rest]
+            for batch in busy + later:  # devices apart: the order across them is free
+                self._beats(batch, now, out)
+        else:
+            guarded = self.guard.check_columns(columns, now=now)
+            for i in guarded.rest:
+                self._beats(columns.batch(i), now, out)
+        kept = guarded.kept
+        if not len(kept):
+            return
+        rows = self.engine.register(list(kept.devices))
+        try:
+            table = self.engine.push_columns(
+                np.repeat(rows, np.diff(kept.bounds)), kept.t_s, kept.rr_ms, kept.gap
+            )
+        except Exception:  # isolation: find the failing device by pushing them one by one
+            self._push_one_by_one(kept, out)
+            return
+        out.beat_columns.append(kept)
+        self.totals.beats += len(kept)
+        self._evaluate_table(table, out)
+
+    def _push_one_by_one(self, kept: BeatColumns, out: Emissions) -> None:
+        for batch in kept.batches():
+            device = batch.device
+            if device in self._quarantined:
+                self._count(out, device, "quarantined", len(batch))
+            elif self._guarded(device, out, functools.partial(self.engine.push, batch)):
+                out.beats.append(batch)
+                self.totals.beats += len(batch)
+
+    def _evaluate_table(self, table: WindowTable, out: Emissions) -> None:
+        """The rules on the windows of one engine call; a device whose rules raise is
+        quarantined alone (its later windows of the call are not emitted)."""
+        failed: set[str] = set()
+        for window in table.records(self.engine.devices):
+            device = window.device
+            if device in failed:
+                continue
+            try:
+                self._evaluate((window,), out)
+            except Exception as exc:  # isolation: one device's failure must not reach the others
+                failed.add(device)
+                self._quarantine(device, exc, out)
 
     def _feedback(self, event: Feedback, out: Emissions) -> None:
         """Hand a person's answer to the rules; refusals are counted notices, never errors."""
@@ -173,10 +272,11 @@ class Pipeline:
             reason = str(result.status)
             out.notices.append(Notice(device=event.device, kind=NoticeKind.FEEDBACK, reason=reason))
 
-    def flush(self) -> Emissions:
-        """End every device's recording: the last windows (and what they cause) out."""
+    def flush(self, devices: Sequence[str] | None = None) -> Emissions:
+        """End every device's recording (or those of ``devices``): the last windows (and what
+        they cause) out."""
         out = Emissions()
-        for device in self.engine.devices:
+        for device in self.engine.devices if devices is None else devices:
             if device in self._quarantined:
                 continue
             self._guarded(device, out, functools.partial(self.engine.flush, device))
