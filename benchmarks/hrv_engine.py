@@ -17,7 +17,7 @@ smoke run). Prints, side by side:
    in seconds of beat time (median / p99 / max; the push cadence included);
 3. the same for 5-minute windows.
 
-Streaming is timed after a warm-up of one window length, so rings are full.
+Streaming is timed after a warm-up of one window (or spectral span) length, so rings are full.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def batch_section(quick: bool) -> None:
 def stream_section(window_s: float, quick: bool, spectral_window_s: float | None) -> None:
     """Parts 2 and 3: a fleet at one beat per second, pushed as columns."""
     n_dev = 1000 if quick else 10_000
-    warm = int(window_s) + 30
+    warm = int(max(window_s, spectral_window_s or 0.0)) + 30
     measured = 30 if quick else 120
     seconds = warm + measured
     base = np.loadtxt(DATA, skiprows=1)
