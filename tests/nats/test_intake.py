@@ -20,7 +20,7 @@ from tests.app.test_daemon_faults import eventually
 from tests.nats.support import PARTITIONS
 from tests.servers import NatsServer, free_port, require_binary
 from vagus.daemon._nats_intake import NatsIntakeCounters, receive_nats_beats
-from vagus.events import Delivery, InboxItem
+from vagus.events import BeatColumns, Delivery, InboxItem
 from vagus.nats import NatsSettings, key_of
 
 pytestmark = pytest.mark.integration
@@ -54,8 +54,8 @@ async def test_bad_messages_are_counted_and_acked_good_ones_delivered(
         while True:
             item = await inbox.get()
             assert isinstance(item, Delivery)
-            assert isinstance(item.event, BeatBatch)
-            taken.append(item.event)
+            assert isinstance(item.event, BeatColumns)
+            taken.extend(item.event.batch(i) for i in range(len(item.event.devices)))
             item.ack()
 
     intake = asyncio.create_task(
@@ -146,8 +146,8 @@ async def test_server_restart_is_survived(tmp_path: Path) -> None:
         while True:
             item = await inbox.get()
             assert isinstance(item, Delivery)
-            assert isinstance(item.event, BeatBatch)
-            taken.append(float(item.event.t_s[0]))
+            assert isinstance(item.event, BeatColumns)
+            taken.extend(float(item.event.t_s[lo]) for lo in item.event.bounds[:-1])
             item.ack()
 
     async def publish(t0_s: float) -> None:

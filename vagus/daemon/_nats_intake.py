@@ -8,9 +8,10 @@ This intake consumes each partition it owns through a durable pull
 consumer ``<consumer>-p<N>`` (explicit acks), decodes the message with the
 one beats codec (`ingest.beats_message`; the device is the subject's, checked
 by `ingest.nats_subjects.device_of_subject` as an MQTT topic's would be), and
-puts it into the inbox as a `Delivery` whose ``ack`` acknowledges it to
-JetStream once the pipeline has taken it. A worker that dies before that
-leaves the message with the consumer, redelivered to its replacement.
+puts the good messages of each fetch (up to `FETCH_BATCH` of one partition)
+into the inbox as one `Delivery` of `vagus.events.BeatColumns`, whose ``ack``
+acknowledges them to JetStream once the pipeline has taken them. A worker
+that dies before that leaves them with the consumer, for its replacement.
 
 Taking over: a partition whose consumer holds messages unacked by a
 worker that died is consumed again from the consumer's ack floor (the
@@ -51,7 +52,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import dataclasses
 import logging
 import random
 import time
@@ -68,9 +68,9 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.kv import KeyValue
 
-from hrv import Baseline, BeatBatch
+from hrv import Baseline
 from ingest.backoff import backoff_delay
-from ingest.beats_message import decode_beats
+from ingest.beats_message import decode_beat_lists
 from ingest.device_topics import TopicError
 from ingest.errors import BeatsMessageError, BeatsRejection
 from ingest.nats_subjects import (
@@ -81,7 +81,7 @@ from ingest.nats_subjects import (
 )
 from recommender import RuleStateError
 from vagus.daemon._notices import RateLimit
-from vagus.events import Delivery, InboxItem
+from vagus.events import BeatColumns, Delivery, InboxItem
 from vagus.nats.checkpoint import key_of, merge, split
 from vagus.nats.settings import NatsSettings
 
@@ -416,52 +416,64 @@ class _Intake:
                 self._error("fetch", exc)
                 await asyncio.sleep(RETRY_S)
                 continue
-            for message in messages:
-                await self._take(part, message)
+            await self._take(part, messages)
 
-    async def _take(self, part: _Partition, message: Msg) -> None:
-        self._counters.received += 1
-        seq = message.metadata.sequence.stream
-        if seq <= part.acked_seq or seq in part.in_inbox:
-            self._counters.duplicates += 1
-            if seq <= part.acked_seq:
+    async def _take(self, part: _Partition, messages: list[Msg]) -> None:
+        """Put one fetch's new, good messages into the inbox as one delivery of columns."""
+        taken = _Taken()
+        for message in messages:
+            self._counters.received += 1
+            seq = message.metadata.sequence.stream
+            if seq in part.in_inbox:  # redelivered while its first delivery waits
+                self._counters.duplicates += 1
+            elif seq <= part.acked_seq:  # processed: its ack was lost, or it is checkpointed
+                self._counters.duplicates += 1
                 self._ack(message)
+            elif not self._decode_into(taken, message, seq):
+                part.acked_seq = max(part.acked_seq, seq)
+                self._ack(message)
+        if not taken.seqs:
             return
-        batch = self._decode(message)
-        if batch is None:
-            part.acked_seq = max(part.acked_seq, seq)
-            self._ack(message)
-            return
-        self._partition_of[batch.device] = part.number
-        part.in_inbox.add(seq)
-        self._in_inbox += 1
+        self._partition_of.update(dict.fromkeys(taken.devices, part.number))
+        part.in_inbox.update(taken.seqs)
+        self._in_inbox += len(taken.seqs)
         self._settled.clear()
-        await self._inbox.put(Delivery(event=batch, ack=_Ack(self, part, seq, message)))
-        self._counters.delivered += 1
+        columns = BeatColumns.of_lists(
+            taken.devices, taken.t_s, taken.rr_ms, taken.gap, taken.counts
+        )
+        await self._inbox.put(Delivery(event=columns, ack=_Ack(self, part, taken)))
+        self._counters.delivered += len(taken.seqs)
 
-    def processed(self, part: _Partition, seq: int, message: Msg) -> None:
-        """The pipeline took the message (called once per delivery, by `_Ack`)."""
-        part.in_inbox.discard(seq)
-        part.acked_seq = max(part.acked_seq, seq)
-        self._ack(message)
-        self._in_inbox -= 1
+    def processed(self, part: _Partition, taken: _Taken) -> None:
+        """The pipeline took the messages (called once per delivery, by `_Ack`)."""
+        part.in_inbox.difference_update(taken.seqs)
+        part.acked_seq = max(part.acked_seq, *taken.seqs)
+        for message in taken.messages:
+            self._ack(message)
+        self._in_inbox -= len(taken.seqs)
         if not self._in_inbox:
             self._settled.set()
 
-    def _decode(self, message: Msg) -> BeatBatch | None:
-        """The beats of ``message``, or None after counting (and maybe logging) its refusal."""
+    def _decode_into(self, taken: _Taken, message: Msg, seq: int) -> bool:
+        """Add the beats of ``message`` to ``taken``; False after counting (and maybe
+        logging) its refusal."""
         try:
             _, device = device_of_subject(self._head, message.subject)
-            batch = decode_beats(message.data, device=device)
+            t_s, rr_ms, gap = decode_beat_lists(message.data, device=device)
         except TopicError as exc:
             self._reject(BeatsRejection(exc.reason))
-            return None
+            return False
         except BeatsMessageError as exc:
             self._reject(exc.reason)
-            return None
-        if self._alias is None:
-            return batch
-        return dataclasses.replace(batch, device=self._alias(batch.device))
+            return False
+        taken.devices.append(device if self._alias is None else self._alias(device))
+        taken.t_s += t_s
+        taken.rr_ms += rr_ms
+        taken.gap += gap
+        taken.counts.append(len(t_s))
+        taken.messages.append(message)
+        taken.seqs.append(seq)
+        return True
 
     def _reject(self, reason: BeatsRejection) -> None:
         self._counters.rejected[reason] += 1
@@ -528,22 +540,34 @@ class _Intake:
             )
 
 
+@dataclass(slots=True)
+class _Taken:
+    """The good messages of one fetch, gathered into the lists of one `BeatColumns`."""
+
+    devices: list[str] = field(default_factory=list)
+    t_s: list[float | None] = field(default_factory=list)
+    rr_ms: list[float | None] = field(default_factory=list)
+    gap: list[bool] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    messages: list[Msg] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)
+
+
 class _Ack:
-    """Acknowledges one delivered message, once; the engine calls it on the event loop."""
+    """Acknowledges one delivery's messages, once; the engine calls it on the event loop."""
 
-    __slots__ = ("_intake", "_message", "_part", "_seq", "done")
+    __slots__ = ("_intake", "_part", "_taken", "done")
 
-    def __init__(self, intake: _Intake, part: _Partition, seq: int, message: Msg) -> None:
+    def __init__(self, intake: _Intake, part: _Partition, taken: _Taken) -> None:
         self._intake = intake
         self._part = part
-        self._seq = seq
-        self._message = message
+        self._taken = taken
         self.done = False
 
     def __call__(self) -> None:
         if not self.done:
             self.done = True
-            self._intake.processed(self._part, self._seq, self._message)
+            self._intake.processed(self._part, self._taken)
 
 
 def _ranges(numbers: tuple[int, ...]) -> str:
