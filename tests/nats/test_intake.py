@@ -31,6 +31,38 @@ def beats(device: str, t0_s: float) -> BeatBatch:
     return BeatBatch(device=device, t_s=t_s, rr_ms=np.full(5, 800.0))
 
 
+class Engine:
+    """Takes the inbox as the daemon's engine does: each delivery's messages, then its ack."""
+
+    def __init__(self) -> None:
+        self.inbox: asyncio.Queue[InboxItem | None] = asyncio.Queue(16)
+        self.taken: list[BeatBatch] = []
+
+    async def run(self) -> None:
+        while True:
+            item = await self.inbox.get()
+            assert isinstance(item, Delivery)
+            assert isinstance(item.event, BeatColumns)
+            self.taken.extend(item.event.batch(i) for i in range(len(item.event.devices)))
+            item.ack()
+
+
+def start_intake(
+    settings: NatsSettings,
+    engine: Engine,
+    stopping: asyncio.Event,
+    counters: NatsIntakeCounters | None = None,
+    **state: Any,
+) -> asyncio.Task[None]:
+    """The intake into ``engine``'s inbox; ``state`` overrides the snapshot/restore hooks."""
+    hooks: dict[str, Any] = {"snapshot": lambda: ({}, {}), "restore": lambda s, b: None}
+    return asyncio.create_task(
+        receive_nats_beats(
+            settings, None, engine.inbox, stopping, counters=counters, **{**hooks, **state}
+        )
+    )
+
+
 async def test_bad_messages_are_counted_and_acked_good_ones_delivered(
     nats_server: NatsServer,
 ) -> None:
@@ -40,36 +72,25 @@ async def test_bad_messages_are_counted_and_acked_good_ones_delivered(
     settings = NatsSettings(
         url=nats_server.url, prefix="unit", stream="UNIT", consumer="u", partitions="0-15"
     )
-    inbox: asyncio.Queue[InboxItem | None] = asyncio.Queue(16)
+    engine = Engine()
     stopping = asyncio.Event()
     counters = NatsIntakeCounters()
-    taken: list[BeatBatch] = []
+    taken = engine.taken
     restored: list[Mapping[str, Any] | None] = []
 
     def snapshot() -> tuple[dict[str, Baseline], dict[str, Any]]:
         last = {b.device: float(b.t_s[-1]) for b in taken}
         return {}, {"last_beat_s": last, "rules": {"version": 2, "devices": {}}}
 
-    async def engine() -> None:
-        while True:
-            item = await inbox.get()
-            assert isinstance(item, Delivery)
-            assert isinstance(item.event, BeatColumns)
-            taken.extend(item.event.batch(i) for i in range(len(item.event.devices)))
-            item.ack()
-
-    intake = asyncio.create_task(
-        receive_nats_beats(
-            settings,
-            None,
-            inbox,
-            stopping,
-            snapshot=snapshot,
-            restore=lambda state, _: restored.append(state),
-            counters=counters,
-        )
+    intake = start_intake(
+        settings,
+        engine,
+        stopping,
+        counters,
+        snapshot=snapshot,
+        restore=lambda state, _: restored.append(state),
     )
-    consumer = asyncio.create_task(engine())
+    consumer = asyncio.create_task(engine.run())
     client = await nats.connect(nats_server.url)
     try:
         js = client.jetstream()
@@ -105,24 +126,15 @@ async def test_no_server_is_retried_until_stopped(caplog: pytest.LogCaptureFixtu
     """A server that is not there is logged and retried with backoff; stopping ends the
     wait at once, nothing delivered."""
     settings = NatsSettings(url=f"nats://127.0.0.1:{free_port()}", partitions="0")
-    inbox: asyncio.Queue[InboxItem | None] = asyncio.Queue(1)
+    engine = Engine()
     stopping = asyncio.Event()
-    intake = asyncio.create_task(
-        receive_nats_beats(
-            settings,
-            None,
-            inbox,
-            stopping,
-            snapshot=lambda: ({}, {}),
-            restore=lambda state, baselines: None,
-        )
-    )
+    intake = start_intake(settings, engine, stopping)
     await eventually(
         lambda: "cannot connect" in caplog.text, timeout_s=30, what="a connection failure logged"
     )
     stopping.set()
     await asyncio.wait_for(intake, 5)
-    assert inbox.empty()
+    assert engine.inbox.empty()
 
 
 async def test_server_restart_is_survived(tmp_path: Path) -> None:
@@ -137,18 +149,9 @@ async def test_server_restart_is_survived(tmp_path: Path) -> None:
     settings = NatsSettings(
         url=server.url, prefix="unit", stream="UNIT", consumer="r", partitions="0-15"
     )
-    inbox: asyncio.Queue[InboxItem | None] = asyncio.Queue(16)
+    engine = Engine()
     stopping = asyncio.Event()
-    counters = NatsIntakeCounters()
-    taken: list[float] = []
-
-    async def engine() -> None:
-        while True:
-            item = await inbox.get()
-            assert isinstance(item, Delivery)
-            assert isinstance(item.event, BeatColumns)
-            taken.extend(float(item.event.t_s[lo]) for lo in item.event.bounds[:-1])
-            item.ack()
+    taken = engine.taken
 
     async def publish(t0_s: float) -> None:
         client = await nats.connect(server.url)
@@ -157,18 +160,8 @@ async def test_server_restart_is_survived(tmp_path: Path) -> None:
         finally:
             await client.close()
 
-    consumer = asyncio.create_task(engine())
-    intake = asyncio.create_task(
-        receive_nats_beats(
-            settings,
-            None,
-            inbox,
-            stopping,
-            snapshot=lambda: ({}, {}),
-            restore=lambda state, baselines: None,
-            counters=counters,
-        )
-    )
+    consumer = asyncio.create_task(engine.run())
+    intake = start_intake(settings, engine, stopping)
     try:
         async with asyncio.timeout(60):
             while True:  # the intake makes the stream
@@ -188,4 +181,4 @@ async def test_server_restart_is_survived(tmp_path: Path) -> None:
         await asyncio.wait_for(intake, 30)
         consumer.cancel()
         server.stop()
-    assert taken == [1e9 + 0.8, 1e9 + 4.8]
+    assert [float(b.t_s[0]) for b in taken] == [1e9 + 0.8, 1e9 + 4.8]
