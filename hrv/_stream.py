@@ -366,11 +366,20 @@ class StreamEngine:
         self._n_total += counts
 
     def _decide(self, rows: IntArray, final: bool) -> None:
-        """Run the artifact stage on the rows with a decidable beat (or, final, any beat left)."""
+        """Run the artifact stage on the rows with a decidable beat (or, final, any beat left).
+
+        Not final, a row is decided when that lets its next window out (the beat
+        that will be its first undecided one lies after the window's end) or
+        `BLOCK` beats wait: the same moment as deciding every beat at once, in
+        fewer and larger passes (decisions do not depend on how beats are grouped).
+        """
         total = self._n_total[rows]
-        ready = (self._n_decided[rows] < total) & (
-            final | ((self._n_decided[rows] + LOOKAHEAD < total) & (total >= LOCAL))
-        )
+        decided = self._n_decided[rows]
+        ready = (decided < total) & (final | ((decided + LOOKAHEAD < total) & (total >= LOCAL)))
+        if not final:
+            open_t = self._t[rows, (total - LOOKAHEAD) & (self._cap_used - 1)]
+            lets_out = self._m_next[rows] * self.step_s < open_t
+            ready &= lets_out | (total - decided >= LOOKAHEAD + BLOCK)
         rows = rows[ready]
         if rows.size == 0:
             return
