@@ -101,6 +101,8 @@ def test_explain_shows_moved_threshold(tmp_path: Path, capsys: pytest.CaptureFix
     assert "raised 0.34" in text  # the demo fires on sustained evidence: that path moved
     assert "false_alarm on " in text
     assert "exercises (mean" in text
+    assert "own reference (rest, out of exercise and episodes): HR " in text
+    assert "activity veto eased 0.00 by did_exercise feedback" in text
     assert main(["explain", device, "--config", str(config), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     rule = doc["explain"]["rules"]["sustained-stress"]

@@ -115,6 +115,15 @@ def explain_lines(
         lines.append("rules: no windows evaluated for this device yet")
         return lines
     lines.append(f"as of {_when(explained['t_s'])}; activity: {explained['activity']}")
+    ref = explained["reference"]
+    if ref["hr_bpm"] is None or not math.isfinite(ref["hr_bpm"]):
+        lines.append("own reference: not learnt yet")
+    else:
+        lines.append(
+            f"own reference (rest, out of exercise and episodes): HR {ref['hr_bpm']:.1f} bpm, "
+            f"RMSSD {math.exp(ref['ln_rmssd']):.1f} ms; waking rest HR {ref['rest_hr_bpm']:.1f} bpm"
+        )
+    lines.append(f"activity veto eased {explained['raise_activity']:.2f} by did_exercise feedback")
     if explained.get("snooze_until_s") is not None:
         lines.append(f"snoozed until {_when(explained['snooze_until_s'])}")
     half_life = explained["half_life_days"]
