@@ -322,6 +322,8 @@ def _daemon_figures(stdout: str, stderr: str) -> tuple[int, dict[str, int]]:
     session = re.search(r"Session: (\d+) beats, (\d+) windows", stdout)
     windows = int(session.group(2)) if session else 0
     dropped: dict[str, int] = {}
+    for match in re.finditer(r"(\d+) metrics messages not sent at the stop", stderr):
+        dropped["mqtt metrics at the stop"] = int(match.group(1))
     for match in re.finditer(r"(\d+) metrics messages dropped", stderr):
         dropped["mqtt metrics"] = dropped.get("mqtt metrics", 0) + int(match.group(1))
     for match in re.finditer(r"output (\S+): (\d+) windows and (\d+) beats dropped", stderr):

@@ -105,6 +105,12 @@ class MqttOutput:
                         await self.publisher.wait_metrics_written()
         finally:
             self._closed.set()
+        if self.publisher.pending_metrics:
+            log.warning(
+                "mqtt: %d metrics messages not sent at the stop (not written within %.0f s)",
+                self.publisher.pending_metrics,
+                CLOSE_TIMEOUT_S,
+            )
         if self.publisher.dropped_metrics:
             log.warning(
                 "mqtt: %d metrics messages dropped while the broker was away",

@@ -108,6 +108,11 @@ class MqttPublisher:
         """The topic names in use."""
         return self._topics
 
+    @property
+    def pending_metrics(self) -> int:
+        """Metrics messages queued, not yet handed to the socket."""
+        return len(self._metrics)
+
     async def wait_metrics_written(self) -> None:
         """Return once every metrics message queued so far has been handed to the socket."""
         while self._metrics:
