@@ -113,7 +113,7 @@ class MqttOutput:
             )
         if self.publisher.dropped_metrics:
             log.warning(
-                "mqtt: %d metrics messages dropped while the broker was away",
+                "mqtt: %d metrics messages dropped (queue full: broker away or too slow)",
                 self.publisher.dropped_metrics,
             )
         if self.refused_triggers:
