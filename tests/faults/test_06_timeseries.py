@@ -22,11 +22,14 @@ import pytest
 from tests.app.test_daemon_faults import DaemonProcess, eventually, small_tmpfs, stopped_at_exit
 from tests.faults._report import report
 from tests.servers import VictoriaMetrics, require_binary
+from vagus.influx.settings import InfluxSettings
 from vagus.session import read_session
 
 pytestmark = [pytest.mark.faults, pytest.mark.integration, pytest.mark.slow]
 
 RECOVERY_LIMIT_S = 30.0
+ONE_REQUEST = InfluxSettings.model_fields["batch_size"].default
+"""Points in one write request: the most a refusal part-way into a request can duplicate."""
 """Server back to every beat computed before it stored: the writer's retry delay is capped
 at 1 s in these configs, then the spool drains."""
 
@@ -221,7 +224,10 @@ async def test_server_disk_full_mid_session(tmp_path: Path) -> None:
     """VictoriaMetrics' data dir on a 64 MiB tmpfs; 8 s into the demo at 15x its disk is
     filled to 5 MB free (it refuses writes with 503, said once as a warning), 20 s later
     the filler is deleted: within 30 s every beat computed so far is stored, and at the end
-    every beat exactly once."""
+    every beat at least once. Duplicates are bounded by one write request: VictoriaMetrics
+    may store the first part of the request it turns read-only in and answer 503 to the
+    whole, which the writer then resends (seen once: 351 points; InfluxDB overwrites such
+    points, VictoriaMetrics merges them with ``-dedup.minScrapeInterval``, docs/storage.md)."""
     disk = tmp_path / "disk"
     with small_tmpfs(disk, size="64m"):
         workdir = tmp_path / "victoria"
@@ -255,13 +261,13 @@ async def test_server_disk_full_mid_session(tmp_path: Path) -> None:
         "time-series server disk full (64 MiB tmpfs, 5 MB left: read-only) 20 s, 2 straps at 15x",
         injected=1,
         lost=f"{missing}/{total} beats ({during} computed while it refused, spooled), "
-        f"{duplicates} duplicates",
+        f"{duplicates} duplicates (bound: one write request, {ONE_REQUEST})",
         recovery=f"{recovery_s:.1f} s (space back to every beat so far stored)",
     )
     assert filled[0] > 0
     assert server_alive
     assert during > 0
     assert missing == 0
-    assert duplicates == 0
+    assert duplicates <= ONE_REQUEST
     assert recovery_s < RECOVERY_LIMIT_S
     assert len(refused) == 1, refused  # said once as a warning (then at info level)
