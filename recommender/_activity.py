@@ -18,13 +18,27 @@ The detector, per device, on valid windows with a baseline (the rules' own
 reference of the person, `recommender._reference`, once it has one):
 
 1. ``rising``: heart rate climbed at least ``rise_bpm_per_min`` over the last
-   ``rise_span_s`` with a coupling below ``undecided_coupling``: too early to
-   tell; rules that veto activity wait (nothing fires, holds keep running).
+   ``rise_span_s``, or did so less than ``settle_s`` ago, with a coupling below
+   ``undecided_coupling``: too early to tell; rules that veto activity wait
+   (nothing fires, holds keep running). A 60 s window's RMSSD lags its mean
+   heart rate through a fast rise (it is the mean of squared successive
+   differences over the whole window, still mostly from before the rise), so
+   the coupling a window shows then is low for stress and exercise alike;
+   ``settle_s`` after the climb has stopped lets it catch up.
 2. ``active`` (latched): heart rate ``excess_bpm`` or more over the baseline,
-   or, once the rise has levelled off, ``coupled_excess_bpm`` or more with a
-   coupling below ``max_coupling`` plus ``coupling_per_bpm`` per bpm of excess
-   over ``coupled_excess_bpm`` (the further heart rate has gone, the more
-   vagal withdrawal stress would have shown).
+   or, once the rise has levelled off and settled, ``coupled_excess_bpm`` or
+   more with either a coupling below ``max_coupling`` plus ``coupling_per_bpm``
+   per bpm of excess over ``coupled_excess_bpm`` (the further heart rate has
+   gone, the more vagal withdrawal stress would have shown), or the LF power
+   (``lf_ms2``, the Mayer-wave band) fallen ``lf_drop`` or more in ln below the
+   person's resting LF (``rest_ln_lf``, a decaying mean of ln LF over resting
+   windows, half-life ``lf_half_life_s``). Dynamic exercise makes the slow,
+   baroreflex-driven (Mayer) oscillation collapse with everything else
+   (absolute LF power falls as intensity rises: Perini &
+   Veicsteinas, Eur. J. Appl. Physiol. 90:317, 2003; Michael et al. 2017);
+   mental stress keeps it, or raises it (Castaldo et al., Biomed. Signal
+   Process. Control 18:370, 2015). The spectral figures cover 120 s, so this
+   sees a bout only 1-2 minutes in; it is skipped when they are off (NaN).
 3. The latch holds through the bout and its recovery, and releases once heart
    rate has stayed within ``release_bpm`` of the baseline for ``release_s``.
 
@@ -52,13 +66,16 @@ class ActivitySettings(BaseModel):
 
     rise_span_s: float = Field(default=30.0, gt=0, le=600)
     rise_bpm_per_min: float = Field(default=15.0, gt=0, le=200)
-    undecided_coupling: float = Field(default=0.55, ge=0, le=10)
+    undecided_coupling: float = Field(default=0.6, ge=0, le=10)
     excess_bpm: float = Field(default=32.0, gt=0, le=150)
     coupled_excess_bpm: float = Field(default=12.0, gt=0, le=150)
     max_coupling: float = Field(default=0.45, ge=0, le=10)
     coupling_per_bpm: float = Field(default=0.01, ge=0, le=1)
     release_bpm: float = Field(default=8.0, ge=0, le=150)
     release_s: float = Field(default=180.0, ge=0, le=7200)
+    settle_s: float = Field(default=20.0, ge=0, le=600)
+    lf_drop: float = Field(default=2.0, gt=0, le=20)
+    lf_half_life_s: float = Field(default=300.0, gt=0, le=86400)
 
 
 def eased(s: ActivitySettings, rel: float) -> ActivitySettings:
@@ -94,6 +111,9 @@ class ActivityTrack:
     active: bool = False
     since_s: float = math.nan  # when the latch was set
     calm_since_s: float = math.nan  # first window of the running release hold
+    fast_s: float = math.nan  # last window with heart rate climbing at rise_bpm_per_min or more
+    rest_ln_lf: float = math.nan  # ln LF power (ms²) of the person's resting windows
+    lf_t_s: float = math.nan  # its last update
     state: ActivityState = ActivityState.REST
 
 
@@ -129,13 +149,20 @@ def observe(
     rise = (hr - recent[0][1]) * 60.0 / span_s if span_s >= s.rise_span_s / 2 else 0.0
     c = coupling(*z)
     rising = rise >= s.rise_bpm_per_min
-    # Early in any fast rise RMSSD (a 60 s window) lags heart rate: coupling is
-    # judged only once the rise has been seen to level off (``rise_span_s`` of windows).
-    settled = span_s >= s.rise_span_s
+    if rising:
+        track.fast_s = t_s
+    # Early in any fast rise RMSSD (a 60 s window) lags heart rate: coupling is judged
+    # only once the rise has levelled off and ``settle_s`` more have let RMSSD catch up.
+    settling = rising or t_s - track.fast_s < s.settle_s  # fast_s NaN: not settling
+    settled = span_s >= s.rise_span_s and not settling
     # The further heart rate has gone, the more vagal withdrawal stress would have shown.
     limit = s.max_coupling + s.coupling_per_bpm * max(excess - s.coupled_excess_bpm, 0.0)
-    low_coupling = settled and not rising and not math.isnan(c) and c < limit
-    if excess >= s.excess_bpm or (excess >= s.coupled_excess_bpm and low_coupling):
+    low_coupling = settled and not math.isnan(c) and c < limit
+    ln_lf = math.log(window.lf_ms2) if window.lf_ms2 > 0 else math.nan
+    collapsed = ln_lf < track.rest_ln_lf - s.lf_drop  # Mayer waves gone (NaN: unknown)
+    if excess >= s.excess_bpm or (
+        excess >= s.coupled_excess_bpm and (low_coupling or (collapsed and not rising))
+    ):
         if not track.active:
             track.active, track.since_s = True, t_s
         track.calm_since_s = math.nan
@@ -149,8 +176,22 @@ def observe(
             track.calm_since_s = math.nan
     if track.active:
         track.state = ActivityState.ACTIVE
-    elif rising and (math.isnan(c) or c < s.undecided_coupling):
+    elif settling and (math.isnan(c) or c < s.undecided_coupling):
         track.state = ActivityState.RISING
     else:
         track.state = ActivityState.REST
+        if not settling and math.isfinite(ln_lf) and excess < s.coupled_excess_bpm:
+            _rest_lf(track, ln_lf, t_s, s)
     return track.state
+
+
+def _rest_lf(track: ActivityTrack, ln_lf: float, t_s: float, s: ActivitySettings) -> None:
+    """Take a resting window's ln LF into the person's resting LF (a time-decaying mean;
+    a gap counts as at most 30 s, so the first window after it does not take over)."""
+    if math.isnan(track.rest_ln_lf):
+        track.rest_ln_lf = ln_lf
+    else:
+        dt = min(max(t_s - track.lf_t_s, 0.0), 30.0)
+        keep = 0.5 ** (dt / s.lf_half_life_s)
+        track.rest_ln_lf = keep * track.rest_ln_lf + (1.0 - keep) * ln_lf
+    track.lf_t_s = t_s

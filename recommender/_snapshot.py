@@ -2,7 +2,7 @@
 
 `dump` gives, for ``json.dumps(..., allow_nan=False)``::
 
-    {"version": 3,
+    {"version": 4,
      "devices": {"<device>": {
          "last_valid_s": F, "last_fire_s": F,
          "recent": [[t_s, ln_rmssd, hr_bpm], ...],       # valid windows of the last before_s
@@ -15,7 +15,8 @@
                               "cusum": {"s_z_min": F, "reference": F, "t_s": F},
                               "raise_level": [F, F], "raise_evidence": [F, F]}},
          "activity": {"recent_hr": [[t_s, hr_bpm], ...], "active": B, "since_s": F,
-                      "calm_since_s": F, "state": "rest|rising|active"},
+                      "calm_since_s": F, "state": "rest|rising|active",
+                      "fast_s": F, "rest_ln_lf": F, "lf_t_s": F},
          "snooze_until_s": F,
          "raise_activity": [F, F],
          "reference": {"hr_bpm": F, "ln_rmssd": F, "weight_s": F, "t_s": F,
@@ -38,10 +39,11 @@ for the non-finite floats the evaluator uses as "not set" (a hold not open:
 NaN; never fired: -inf). Strings rather than null, so each of the three comes
 back as itself. Times, windows and exercise durations must be finite.
 
-Versions 1 (before sustained evidence, activity and feedback) and 2 (before
-the personal reference and the "did exercise" raise) are still read: the keys
+Versions 1 (before sustained evidence, activity and feedback), 2 (before
+the personal reference and the "did exercise" raise) and 3 (before the
+activity detector's settling clock and resting LF) are still read: the keys
 they lack start at their defaults (nothing accumulated, no raise, no
-feedback, a reference learnt afresh from the next windows).
+feedback, a reference and a resting LF learnt afresh from the next windows).
 
 `load` is strict about what it reads and tolerant of what it does not: a
 wrong type, a missing key, an unknown state name or another version raises
@@ -77,8 +79,8 @@ from recommender._tracks import (
     new_device,
 )
 
-SNAPSHOT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+SNAPSHOT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
@@ -131,6 +133,9 @@ def _dump_device(device: DeviceTrack) -> dict[str, Any]:
             "since_s": _num(device.activity.since_s),
             "calm_since_s": _num(device.activity.calm_since_s),
             "state": device.activity.state.value,
+            "fast_s": _num(device.activity.fast_s),
+            "rest_ln_lf": _num(device.activity.rest_ln_lf),
+            "lf_t_s": _num(device.activity.lf_t_s),
         },
         "snooze_until_s": _num(device.snooze_until_s),
         "raise_activity": [_num(x) for x in device.raise_activity],
@@ -229,7 +234,7 @@ def _load_device(node: _Node, config: RecommenderConfig, version: int) -> Device
         if name in device.rules:  # a rule since removed from the config is ignored
             device.rules[name] = _load_rule(rule, version)
     if version >= 2:
-        device.activity = _load_activity(node["activity"])
+        device.activity = _load_activity(node["activity"], version)
         device.snooze_until_s = node["snooze_until_s"].number()
         device.issued = deque(_load_issued(i) for i in node["issued"].elements())
         device.feedback = deque(
@@ -259,7 +264,7 @@ def _load_reference(node: _Node) -> ReferenceTrack:
     )
 
 
-def _load_activity(node: _Node) -> ActivityTrack:
+def _load_activity(node: _Node, version: int) -> ActivityTrack:
     recent: deque[tuple[float, float]] = deque()
     for entry in node["recent_hr"].elements():
         fields = entry.elements()
@@ -267,13 +272,18 @@ def _load_activity(node: _Node) -> ActivityTrack:
             raise entry.error(f"expected [t_s, hr_bpm], got {len(fields)} items")
         t_s, hr = (f.finite() for f in fields)
         recent.append((t_s, hr))
-    return ActivityTrack(
+    track = ActivityTrack(
         recent_hr=recent,
         active=node["active"].flag(),
         since_s=node["since_s"].number(),
         calm_since_s=node["calm_since_s"].number(),
         state=node["state"].choice(ActivityState),
     )
+    if version >= 4:
+        track.fast_s = node["fast_s"].number()
+        track.rest_ln_lf = node["rest_ln_lf"].number()
+        track.lf_t_s = node["lf_t_s"].number()
+    return track
 
 
 def _load_issued(node: _Node) -> Issued:

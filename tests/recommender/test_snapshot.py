@@ -259,7 +259,7 @@ def test_snapshot_is_strict_json_with_non_finite_as_strings() -> None:
     evaluator.feed(window(0, 80))
     data = evaluator.snapshot()
     json.dumps(data, allow_nan=False)
-    assert data["version"] == 3
+    assert data["version"] == 4
     device = data["devices"][DEVICES[0]]
     rule = device["rules"]["stress"]
     assert (rule["state"], rule["hold_start_s"], rule["hold_windows"]) == ("holding", 0.0, 1)
@@ -295,9 +295,9 @@ def test_rules_removed_are_ignored_and_new_rules_start_idle() -> None:
     assert set(again.snapshot()["devices"][DEVICES[0]]["rules"]) == {"surge", "new"}
 
 
-@pytest.mark.parametrize("version", [0, 4, "1", 1.0, True, None, ...])
+@pytest.mark.parametrize("version", [0, 5, "1", 1.0, True, None, ...])
 def test_wrong_version_is_refused(version: object) -> None:
-    """Only versions 1 to 3 (integers) are read; anything else names snapshot.version."""
+    """Only versions 1 to 4 (integers) are read; anything else names snapshot.version."""
     with pytest.raises(RuleStateError) as info:
         Evaluator(BUSY).restore(replaced(RICH, ("version",), version))
     assert info.value.where == "snapshot.version"
@@ -435,7 +435,7 @@ def test_version_1_snapshot_is_still_read() -> None:
                 del rule[key]
     evaluator = restored(BUSY, old)
     again = round_trip(evaluator)
-    assert again["version"] == 3
+    assert again["version"] == 4
     device = again["devices"][DEVICES[0]]
     assert device["issued"] == []
     assert device["rules"]["stress"]["raise_level"] == [0.0, "-inf"]
@@ -457,6 +457,20 @@ def test_version_2_snapshot_is_still_read() -> None:
     assert device["raise_activity"] == [0.0, "-inf"]
     assert device["reference"]["hr_bpm"] == "nan"
     assert device["issued"] == RICH["devices"][DEVICES[0]]["issued"]
+
+
+def test_version_3_snapshot_is_still_read() -> None:
+    """A snapshot written before the activity detector's settling clock and resting LF
+    (version 3) restores; both start unset and the rest comes back as it was."""
+    old = copy.deepcopy(RICH)
+    old["version"] = 3
+    for device in old["devices"].values():
+        for key in ("fast_s", "rest_ln_lf", "lf_t_s"):
+            del device["activity"][key]
+    again = round_trip(restored(BUSY, old))
+    activity = again["devices"][DEVICES[0]]["activity"]
+    assert (activity["fast_s"], activity["rest_ln_lf"], activity["lf_t_s"]) == ("nan",) * 3
+    assert activity["recent_hr"] == RICH["devices"][DEVICES[0]]["activity"]["recent_hr"]
 
 
 def test_reference_survives_a_restart() -> None:
