@@ -27,6 +27,7 @@ from ingest import (
 from tests.mqtt.support import unique_settings
 from tests.servers import Mosquitto
 from vagus.daemon._mqtt_intake import IntakeCounters, receive_mqtt_beats
+from vagus.daemon._paho_receive import READ_BYTES
 from vagus.events import BeatColumns, Delivery, Feedback, InboxItem
 from vagus.mqtt import MqttSettings
 
@@ -395,3 +396,51 @@ async def test_reconnects_after_a_broker_restart(mosquitto: Mosquitto) -> None:
     finally:
         if mosquitto.proc is None:
             mosquitto.start()
+
+
+async def test_a_backlog_beyond_the_inflight_window_and_one_read_arrives_whole(
+    mosquitto: Mosquitto,
+) -> None:
+    """The intake reads its socket a buffer at a time and a wake-up reads all the buffer
+    holds (`vagus.daemon._paho_receive`): a session backlog queued while it was away, more
+    messages than the broker's in-flight window (20) and one larger than a read, arrives
+    whole and in order after the restart, with the subscription granted even though
+    queued messages came before its SUBACK; the batched PUBACKs settle it all."""
+    settings = unique_settings(mosquitto)
+    async with running_intake(settings, asyncio.Queue()):
+        pass  # the persistent session now exists
+    n = 4000
+    big = BeatBatch(
+        device="phone-1",
+        t_s=np.round(1000.0 + 0.8 * np.arange(n), 3),
+        rr_ms=np.full(n, 800.0),
+        gap=np.zeros(n, dtype=bool),
+    )
+    assert len(encode_beats(big)) > READ_BYTES
+    sent: list[tuple[str, float]] = []
+    async with publisher(mosquitto) as pub:
+        for k in range(300):
+            device = f"phone-{k % 3}"
+            await pub.publish(beats_topic(settings.prefix, device), beat(device, k), qos=1)
+            sent.append((device, float(k)))
+            if k == 150:
+                await pub.publish(beats_topic(settings.prefix, "phone-1"), encode_beats(big), qos=1)
+                sent.extend(("phone-1", float(t)) for t in big.t_s)
+
+    second: Inbox = asyncio.Queue()
+    async with running_intake(settings, second) as (counters, _, _):
+        got: list[Delivery] = []
+        async with asyncio.timeout(20):
+            while sum(len(messages(d)) for d in got) < 301:
+                item = await second.get()
+                assert isinstance(item, Delivery)
+                item.ack()  # the broker sends more as the window frees
+                got.append(item)
+        assert sum(len(messages(d)) for d in got) == 301
+        assert beats_of(got) == sent
+        assert counters.sessions == 1
+        await eventually(lambda: counters.acked == 301)
+
+    third: Inbox = asyncio.Queue()
+    async with running_intake(settings, third):
+        await nothing_more(third)

@@ -64,7 +64,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiomqtt
-import paho.mqtt.client as paho
 from paho.mqtt.reasoncodes import ReasonCode
 
 from ingest.backoff import backoff_delay
@@ -81,6 +80,7 @@ from ingest.feedback_message import (
     feedback_subscription,
 )
 from vagus.daemon._notices import RateLimit
+from vagus.daemon._paho_receive import RawMessages, Received, fast_receive, send_pubacks
 from vagus.events import BeatColumns, Delivery, Feedback, InboxItem
 from vagus.mqtt import MqttSettings
 from vagus.mqtt.failures import TlsAlerts, classify, client_logger, close_leaked_sockets
@@ -170,9 +170,11 @@ async def receive_mqtt_beats(
     attempt = 0
     while not stopping.is_set():
         try:
-            async with _client(settings, password, logger) as client:
+            client = _client(settings, password, logger)
+            messages = fast_receive(client)
+            async with client:
                 attempt = 0
-                await intake.serve(client, stopping, stop_timeout_s)
+                await intake.serve(client, messages, stopping, stop_timeout_s)
         except aiomqtt.MqttError as exc:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
@@ -220,24 +222,7 @@ def _client(settings: MqttSettings, password: str | None, logger: logging.Logger
         clean_session=False,
         logger=logger,
     )
-    # aiomqtt 2.5 acknowledges every QoS 1 message as it arrives and has no option against
-    # it; paho's manual acknowledgement, set on its client before connecting, defers the
-    # PUBACK until `_Connection.ack` sends it, i.e. until the engine has taken the beats.
-    client._client.manual_ack_set(True)
-    # paho matches every message's topic against per-filter callbacks (a Python trie walk,
-    # a tenth of the intake's time at 10,000 messages/s); aiomqtt registers none.
-    client._client._on_message_filtered = _NO_FILTERS
     return client
-
-
-class _NoFilters:
-    """paho's per-topic callback table when there are no per-topic callbacks."""
-
-    def iter_match(self, topic: str) -> tuple[()]:
-        return ()
-
-
-_NO_FILTERS: Any = _NoFilters()
 
 
 class _Connection:
@@ -256,16 +241,14 @@ class _Connection:
         self._settled = asyncio.Event()
         self._settled.set()
 
-    def ack(self, message: aiomqtt.Message) -> bool:
-        """Send the PUBACK of ``message`` now; False (nothing sent) once the connection ended."""
+    def ack(self, messages: list[Received]) -> bool:
+        """Send the PUBACKs of ``messages`` now; False (nothing sent) once the connection ended."""
         if not self._open or not self._paho.is_connected():
             return False
-        # paho queues the packet and aiomqtt's writer sends it from this loop; a missing
-        # socket comes back as a return code, never raised. QoS 0 messages need no ack.
-        self._paho.ack(message.mid, message.qos)
+        send_pubacks(self._paho, messages)
         return True
 
-    def delivery_ack(self, messages: list[aiomqtt.Message]) -> _Ack:
+    def delivery_ack(self, messages: list[Received]) -> _Ack:
         """The ``ack`` of a `Delivery` of ``messages``; `track` it once it is in the inbox."""
         return _Ack(self, messages)
 
@@ -275,13 +258,12 @@ class _Connection:
             self._outstanding.add(ack)
             self._settled.clear()
 
-    def acked(self, ack: _Ack, messages: list[aiomqtt.Message]) -> None:
+    def acked(self, ack: _Ack, messages: list[Received]) -> None:
         """The engine acked ``messages`` (called once per delivery, by `_Ack`)."""
-        for message in messages:
-            if self.ack(message):
-                self._counters.acked += 1
-            else:
-                self._counters.late_acks += 1
+        if self.ack(messages):
+            self._counters.acked += len(messages)
+        else:
+            self._counters.late_acks += len(messages)
         self._outstanding.discard(ack)
         if not self._outstanding:
             self._settled.set()
@@ -305,7 +287,7 @@ class _Ack:
 
     __slots__ = ("_connection", "_messages", "done")
 
-    def __init__(self, connection: _Connection, messages: list[aiomqtt.Message]) -> None:
+    def __init__(self, connection: _Connection, messages: list[Received]) -> None:
         self._connection = connection
         self._messages = messages
         self.done = False
@@ -340,7 +322,11 @@ class _Intake:
         self._topics: dict[str, str] = {}
 
     async def serve(
-        self, client: aiomqtt.Client, stopping: asyncio.Event, stop_timeout_s: float
+        self,
+        client: aiomqtt.Client,
+        messages: RawMessages,
+        stopping: asyncio.Event,
+        stop_timeout_s: float,
     ) -> None:
         """Subscribe and take messages until ``stopping``, then wait for their acks.
 
@@ -363,7 +349,7 @@ class _Intake:
                 self._topic,
                 self._feedback_topic,
             )
-            await _until_set(self._take(client, connection), stopping, name="mqtt-beats[take]")
+            await _until_set(self._take(messages, connection), stopping, name="mqtt-beats[take]")
             unacked = await connection.settle(stop_timeout_s)
             if unacked:
                 log.info(
@@ -374,38 +360,32 @@ class _Intake:
         finally:
             connection.close()
 
-    async def _take(self, client: aiomqtt.Client, connection: _Connection) -> None:
-        # aiomqtt hands out one message per iteration (a task each) and paho reads one
-        # packet per socket wake-up: after each wait, what the socket already holds is read
-        # and aiomqtt's queue drained directly, so a busy intake takes thousands at once.
-        received: asyncio.Queue[aiomqtt.Message] = client._queue
-        async for first in client.messages:
-            _read_waiting(client._client, MAX_BATCH_MESSAGES)
-            batch = [first]
-            while len(batch) < MAX_BATCH_MESSAGES and not received.empty():
-                batch.append(received.get_nowait())
-            await self._deliver(batch, connection)
+    async def _take(self, messages: RawMessages, connection: _Connection) -> None:
+        # A socket wake-up reads every packet it holds (`_paho_receive`), so a busy intake
+        # takes thousands of messages at once.
+        while True:
+            await self._deliver(await messages.batch(MAX_BATCH_MESSAGES), connection)
 
-    async def _deliver(self, batch: list[aiomqtt.Message], connection: _Connection) -> None:
+    async def _deliver(self, batch: list[Received], connection: _Connection) -> None:
         """Decode ``batch`` in order into deliveries: the beats messages as one, each
         feedback message after the beats before it; refused messages acked at once."""
         self._counters.received += len(batch)
         beats = _Columns()
         for message in batch:
-            if message.topic.value.endswith("/feedback"):
+            if message.topic.endswith("/feedback"):
                 answer = self._decode_feedback(message)
                 if answer is None:
-                    connection.ack(message)
+                    connection.ack([message])
                     continue
                 await self._put(beats.take(), connection)
                 await self._put(([message], answer), connection)
             elif not self._decode(message, beats):
-                connection.ack(message)
+                connection.ack([message])
         await self._put(beats.take(), connection)
 
     async def _put(
         self,
-        item: tuple[list[aiomqtt.Message], BeatColumns | Feedback] | None,
+        item: tuple[list[Received], BeatColumns | Feedback] | None,
         connection: _Connection,
     ) -> None:
         if item is None:
@@ -418,9 +398,9 @@ class _Intake:
         self._counters.delivered += len(messages)
         self._counters.feedback += isinstance(event, Feedback)
 
-    def _decode_feedback(self, message: aiomqtt.Message) -> Feedback | None:
+    def _decode_feedback(self, message: Received) -> Feedback | None:
         """The answer of ``message``, or None after counting (and maybe logging) its refusal."""
-        topic = message.topic.value
+        topic = message.topic
         try:
             device = device_of_feedback_topic(self._prefix, topic)
             answer = decode_feedback(_payload(message.payload), device=device)
@@ -445,10 +425,10 @@ class _Intake:
             self._decode_bug(topic, exc)
         return None
 
-    def _decode(self, message: aiomqtt.Message, into: _Columns) -> bool:
+    def _decode(self, message: Received, into: _Columns) -> bool:
         """Add the beats of ``message`` to ``into``; False after counting (and maybe logging)
         its refusal."""
-        topic = message.topic.value
+        topic = message.topic
         try:
             device = self._topics.get(topic) or self._device_of(topic)
             columns = decode_beat_lists(_payload(message.payload), device=device)
@@ -514,7 +494,7 @@ class _Columns:
     """Beats messages gathered into the lists of one `BeatColumns`."""
 
     def __init__(self) -> None:
-        self.messages: list[aiomqtt.Message] = []
+        self.messages: list[Received] = []
         self.devices: list[str] = []
         self.counts: list[int] = []
         self.t_s: list[float | None] = []
@@ -527,7 +507,7 @@ class _Columns:
 
     def add(
         self,
-        message: aiomqtt.Message,
+        message: Received,
         device: str,
         t_s: list[float | None],
         rr_ms: list[float | None],
@@ -540,7 +520,7 @@ class _Columns:
         self.rr_ms += rr_ms
         self.gap += gap
 
-    def take(self) -> tuple[list[aiomqtt.Message], BeatColumns] | None:
+    def take(self) -> tuple[list[Received], BeatColumns] | None:
         """The messages so far and their columns (None if none); starts afresh."""
         if not self.messages:
             return None
@@ -548,24 +528,6 @@ class _Columns:
         messages = self.messages
         self._clear()
         return messages, columns
-
-
-def _read_waiting(client: paho.Client, limit: int) -> None:
-    """Read up to ``limit`` packets the socket already holds (paho's `loop_read` reads one).
-
-    paho 2's own read step (`_packet_read`, which keeps partial packets for the next
-    call) until the socket has nothing more; a failure is handed to paho as its loop
-    would, which ends the connection the usual way.
-    """
-    for _ in range(limit):
-        if client._sock is None:
-            return
-        rc = client._packet_read()
-        if rc == paho.MQTT_ERR_AGAIN:
-            return
-        if rc != paho.MQTT_ERR_SUCCESS:
-            client._loop_rc_handle(rc)
-            return
 
 
 def _payload(payload: object) -> bytes:
