@@ -64,6 +64,7 @@ from hrv._artifacts import LOCAL, LOOKAHEAD
 from simulators import load_scenario
 from simulators.fleet import FleetStats, build_fleet, run_fleet
 from tests.servers import Mosquitto, require_binary
+from vagus.mqtt.packets import publish_packet, remaining_length
 
 PREFIX = "bench"
 SLOTS = 10
@@ -502,7 +503,7 @@ class LoadPublisher:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         cid = client_id.encode()
         body = b"\x00\x04MQTT\x04\x02\x00\x3c" + len(cid).to_bytes(2, "big") + cid
-        self._sock.sendall(b"\x10" + _length(len(body)) + body)
+        self._sock.sendall(b"\x10" + remaining_length(len(body)) + body)
         connack = self._sock.recv(4)
         if len(connack) != 4 or connack[0] != 0x20 or connack[3] != 0:
             raise RuntimeError(f"broker refused the connection: {connack!r}")
@@ -522,16 +523,7 @@ class LoadPublisher:
         packets = []
         for topic, payload in messages:
             self._mid = self._mid % 65535 + 1
-            name = topic.encode()
-            size = 2 + len(name) + 2 + len(payload)
-            packets.append(
-                b"\x32"
-                + _length(size)
-                + len(name).to_bytes(2, "big")
-                + name
-                + self._mid.to_bytes(2, "big")
-                + payload
-            )
+            packets.append(publish_packet(topic, payload, qos=1, mid=self._mid))
         self._sock.sendall(b"".join(packets))
 
     def close(self) -> None:
@@ -540,16 +532,6 @@ class LoadPublisher:
         self._sock.shutdown(socket.SHUT_WR)
         self._reader.join(timeout=5)
         self._sock.close()
-
-
-def _length(n: int) -> bytes:
-    """MQTT's variable-length "remaining length" encoding of ``n``."""
-    out = bytearray()
-    while True:
-        n, byte = divmod(n, 128)
-        out.append(byte | (128 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 def publisher(part: str, devices: int, seconds: float, scenario: str, port: int, out: Path) -> None:

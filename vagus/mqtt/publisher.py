@@ -8,8 +8,9 @@ Feeding and backpressure:
   thousands of devices fits. When it is full — typically while the broker is
   away — the new window is dropped and counted in ``dropped_metrics``;
   metrics are QoS 0 and a later window supersedes them. They are written in
-  chunks of `METRICS_CHUNK`, awaiting only the last of each (the socket
-  writes in order, so the others are out by then).
+  chunks of `METRICS_CHUNK`, all but the last as one buffer of packets
+  (`vagus.mqtt.packets`), awaiting only the last (the socket writes in
+  order, so the others are out by then).
 - Triggers, outcomes and feedback results are never dropped: `publish_trigger`,
   `publish_outcome` and `publish_feedback_result` append them to the persisted
   `TriggerJournal` (fsync'ed) and the task delivers them with QoS 1, acking each after the broker's
@@ -18,6 +19,9 @@ Feeding and backpressure:
 - Retained messages (status, state, battery, discovery) are latest-wins per
   topic and all of them are re-published after every reconnect, so a broker
   that lost its retained store (restart without persistence) is repaired.
+  They go out `RETAINED_CHUNK` at a time, awaiting the PUBACKs of a chunk
+  together (thousands of new devices' discovery would otherwise take a round
+  trip each), in turn with chunks of metrics so that neither starves.
 
 Reconnect: capped, jittered exponential backoff (`backoff_delay`); a broker
 that refuses the login raises `BrokerRefusedError` out of `run`, and a TLS
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 from collections import deque
@@ -44,6 +49,7 @@ from vagus import __version__
 from vagus.mqtt.discovery import discovery_messages, legacy_removal_messages, removal_messages
 from vagus.mqtt.failures import TlsAlerts, classify, client_logger, close_leaked_sockets
 from vagus.mqtt.journal import JournalEntry, TriggerJournal
+from vagus.mqtt.packets import publish_packets
 from vagus.mqtt.payloads import (
     Message,
     battery_json,
@@ -66,6 +72,7 @@ METRICS_PER_DEVICE = 16
 """Metrics queue room per device seen (16 windows: 80 s of 5-s steps)."""
 
 METRICS_CHUNK = 512
+RETAINED_CHUNK = 256
 """Metrics messages handed to the socket between two waits for it."""
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -244,7 +251,7 @@ class MqttPublisher:
 
     def _client(self) -> aiomqtt.Client:
         settings = self._settings
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             settings.host,
             settings.port,
             identifier=settings.client_id,
@@ -256,7 +263,10 @@ class MqttPublisher:
             will=aiomqtt.Will(self._topics.status, b"offline", qos=1, retain=True),
             clean_session=True,
             logger=self._logger,
+            max_inflight_messages=RETAINED_CHUNK,  # paho's default, 20, would pace a chunk
         )
+        client.pending_calls_threshold = RETAINED_CHUNK + 1  # aiomqtt warns above (default 10)
+        return client
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         """Publish everything pending, then whatever arrives, until the connection fails."""
@@ -279,23 +289,42 @@ class MqttPublisher:
             self._journal.ack(entry.id)
         if not self._journal.pending():
             self._delivered.set()
-        while self._dirty:
-            topic, message = next(iter(self._dirty.items()))
-            await client.publish(topic, message.payload, qos=1, retain=True)
+        while self._dirty or self._metrics:  # a chunk of each in turn: neither starves
+            if self._dirty:
+                await self._publish_retained(client)
+            if self._metrics:
+                await self._publish_metrics(client)
+        self._metrics_written.set()
+
+    async def _publish_metrics(self, client: aiomqtt.Client) -> None:
+        """Publish up to `METRICS_CHUNK` queued metrics (QoS 0): all but the last as one
+        buffer of packets for paho's writer (a paho publish each costs a message object and a
+        write), queued as raw bytes (command 0: the writer only writes them) ahead of the
+        last, which is awaited."""
+        chunk = [self._metrics.popleft() for _ in range(min(len(self._metrics), METRICS_CHUNK))]
+        direct = client._client
+        if not direct.is_connected():
+            raise aiomqtt.MqttCodeError(paho.MQTT_ERR_NO_CONN, "Could not publish message")
+        packets = publish_packets((message.topic, message.payload) for message in chunk[:-1])
+        direct._packet_queue(0, packets, 0, 0)
+        last = chunk[-1]
+        await client.publish(last.topic, last.payload, qos=0)
+
+    async def _publish_retained(self, client: aiomqtt.Client) -> None:
+        """Publish up to `RETAINED_CHUNK` dirty retained messages at once (QoS 1, in order on
+        the connection, one round trip for all), then mark those still current clean."""
+        chunk = list(itertools.islice(self._dirty.items(), RETAINED_CHUNK))
+        results = await asyncio.gather(
+            *(client.publish(topic, m.payload, qos=1, retain=True) for topic, m in chunk),
+            return_exceptions=True,
+        )
+        for (topic, message), result in zip(chunk, results, strict=True):
+            if isinstance(result, BaseException):
+                raise result
             if self._dirty.get(topic) is message:
                 del self._dirty[topic]
             if not message.payload and self._retained.get(topic) is message:
                 del self._retained[topic]
-        direct = client._client
-        while self._metrics:
-            chunk = [self._metrics.popleft() for _ in range(min(len(self._metrics), METRICS_CHUNK))]
-            for message in chunk[:-1]:  # queued with paho, written by aiomqtt's writer in order
-                info = direct.publish(message.topic, message.payload, qos=0)
-                if info.rc != paho.MQTT_ERR_SUCCESS:
-                    raise aiomqtt.MqttCodeError(info.rc, "Could not publish message")
-            last = chunk[-1]
-            await client.publish(last.topic, last.payload, qos=0)
-        self._metrics_written.set()
 
     def _set_retained(self, topic: str, payload: bytes) -> None:
         message = Message(topic=topic, payload=payload, qos=1, retain=True)
