@@ -69,21 +69,23 @@ class WindowTable:
         value: NDArray[np.generic] = getattr(self, name)
         return value
 
-    def row(self, i: int, device: str) -> WindowMetrics:
-        """Window ``i`` as a record of ``device``."""
-        values = {name: getattr(self, name)[i] for name in METRIC_COLUMNS}
-        return WindowMetrics(
-            device=device,
-            **{k: float(v) for k, v in values.items() if k not in ("n_beats", "quality")},
-            n_beats=int(values["n_beats"]),
-            quality=Quality(str(values["quality"])),
-        )
-
     def records(self, devices: str | Sequence[str]) -> Iterator[WindowMetrics]:
-        """Every row as a `WindowMetrics`; ``devices[device_idx]`` names each (or one name)."""
+        """Every row as a `WindowMetrics`; ``devices[device_idx]`` names each (or one name).
+
+        Columns become Python lists once (``tolist``), not a numpy scalar per field:
+        the daemon turns thousands of windows a second into records.
+        """
+        columns = {name: getattr(self, name).tolist() for name in METRIC_COLUMNS}
+        floats = [name for name in METRIC_COLUMNS if name not in ("n_beats", "quality")]
+        n_beats, quality = columns["n_beats"], columns["quality"]
+        index = self.device_idx.tolist()
         for i in range(len(self)):
-            name = devices if isinstance(devices, str) else devices[int(self.device_idx[i])]
-            yield self.row(i, name)
+            yield WindowMetrics(
+                device=devices if isinstance(devices, str) else devices[index[i]],
+                **{name: float(columns[name][i]) for name in floats},
+                n_beats=int(n_beats[i]),
+                quality=Quality(str(quality[i])),
+            )
 
     def take(self, index: NDArray[np.intp] | NDArray[np.bool_]) -> WindowTable:
         """The rows selected by an index or mask array, in that order."""

@@ -121,7 +121,9 @@ class BaselineStore:
         tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}.tmp")
         try:
             with open(tmp, "x", encoding="utf-8", opener=private_opener) as f:
-                json.dump(doc, f, indent=1)
+                # json.dumps without indent is the C encoder; json.dump and indent are the
+                # pure-Python one, seconds of the event loop's GIL at 10,000 devices.
+                f.write(json.dumps(doc, separators=(",", ":")))
                 f.write("\n")
                 f.flush()
                 os.fsync(f.fileno())
