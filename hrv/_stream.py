@@ -18,6 +18,7 @@ rounds of at most ``round_beats`` beats per device, which bounds the rings.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -301,6 +302,15 @@ class StreamEngine:
         table = self._advance(np.array([r], np.int64), final=True)
         self._clear(r)
         return list(table.records(self._names))
+
+    def flush_many(self, devices: Sequence[str]) -> WindowTable:
+        """End the recordings of ``devices`` (distinct) as `flush` does each, in one
+        vectorized pass (a call per device costs milliseconds; thousands at a stop add up)."""
+        rows = np.array([self._row(device) for device in devices], np.int64)
+        table = self._advance(rows, final=True)
+        for r in rows.tolist():
+            self._clear(r)
+        return table
 
     def reset(self, device: str) -> None:
         """Drop ``device``'s beats without emitting windows (its baseline is kept)."""

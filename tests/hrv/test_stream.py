@@ -193,6 +193,22 @@ def test_interleaved_fleet_equals_batch_per_device(
         _assert_same(got, _batch_of(b, correct_artifacts=correct), b.device)
 
 
+def test_flushing_many_devices_at_once_equals_flushing_each() -> None:
+    """`flush_many` ends several recordings mid-stream in one pass with the windows `flush`
+    gives each (so each still equals its batch result); the devices are then empty."""
+    engine = hrv.StreamEngine()
+    got: dict[str, list[hrv.WindowMetrics]] = {b.device: [] for b in SESSIONS}
+    for b in SESSIONS:
+        got[b.device] += engine.push(b)
+    table = engine.flush_many([b.device for b in SESSIONS])
+    names = engine.devices
+    for window in table.records(names):
+        got[window.device].append(window)
+    for b in SESSIONS:
+        _assert_same(got[b.device], _batch_of(b), b.device)
+        assert engine.flush(b.device) == []
+
+
 def test_devices_met_one_by_one_equal_batch() -> None:
     """Devices that appear one at a time in round-robin pushes each equal their batch result."""
     engine = hrv.StreamEngine()

@@ -276,10 +276,15 @@ class Pipeline:
         """End every device's recording (or those of ``devices``): the last windows (and what
         they cause) out."""
         out = Emissions()
-        for device in self.engine.devices if devices is None else devices:
-            if device in self._quarantined:
-                continue
-            self._guarded(device, out, functools.partial(self.engine.flush, device))
+        names = self.engine.devices if devices is None else devices
+        names = [device for device in names if device not in self._quarantined]
+        try:
+            table = self.engine.flush_many(names)
+        except Exception:  # isolation: find the failing device by flushing them one by one
+            for device in names:
+                self._guarded(device, out, functools.partial(self.engine.flush, device))
+            return out
+        self._evaluate_table(table, out)
         return out
 
     def _beats(self, batch: BeatBatch, now: float, out: Emissions) -> None:
