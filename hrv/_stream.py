@@ -298,14 +298,12 @@ class StreamEngine:
 
     def flush(self, device: str) -> list[WindowMetrics]:
         """End ``device``'s recording: its last windows out; its baseline is kept."""
-        r = self._row(device)
-        table = self._advance(np.array([r], np.int64), final=True)
-        self._clear(r)
-        return list(table.records(self._names))
+        return list(self.flush_many([device]).records(self._names))
 
     def flush_many(self, devices: Sequence[str]) -> WindowTable:
-        """End the recordings of ``devices`` (distinct) as `flush` does each, in one
-        vectorized pass (a call per device costs milliseconds; thousands at a stop add up)."""
+        """End the recordings of ``devices`` (distinct) in one vectorized pass: their last
+        windows out, their baselines kept (a pass per device costs milliseconds; thousands
+        at a stop add up)."""
         rows = np.array([self._row(device) for device in devices], np.int64)
         table = self._advance(rows, final=True)
         for r in rows.tolist():

@@ -403,7 +403,7 @@ class _Intake:
         topic = message.topic
         try:
             device = device_of_feedback_topic(self._prefix, topic)
-            answer = decode_feedback(_payload(message.payload), device=device)
+            answer = decode_feedback(message.payload, device=device)
             return Feedback(
                 device=device if self._alias is None else self._alias(device),
                 verdict=answer.verdict,
@@ -431,7 +431,7 @@ class _Intake:
         topic = message.topic
         try:
             device = self._topics.get(topic) or self._device_of(topic)
-            columns = decode_beat_lists(_payload(message.payload), device=device)
+            columns = decode_beat_lists(message.payload, device=device)
         except BeatsMessageError as exc:
             self._reject(exc.reason, topic)
             return False
@@ -528,13 +528,6 @@ class _Columns:
         messages = self.messages
         self._clear()
         return messages, columns
-
-
-def _payload(payload: object) -> bytes:
-    """A message's payload as bytes (aiomqtt types it loosely; MQTT payloads are bytes)."""
-    if isinstance(payload, bytes | bytearray):
-        return bytes(payload)
-    return str(payload).encode() if payload is not None else b""
 
 
 def _code(rc: object) -> object:

@@ -11,10 +11,11 @@ intake's time on each packet (py-spy at 10,000 messages/s,
   up to `READ_BYTES`, and a socket wake-up reads every packet it holds;
 - paho makes each message an `MQTTMessage` (with a `threading.Condition` for
   its publish-side wait), matches its topic against per-filter callbacks (a
-  trie walk), and aiomqtt wraps it again in its own `aiomqtt.Message` (a
-  validated topic object) and an asyncio queue put: `RawMessages` reads the
-  PUBLISH (`vagus.mqtt.packets`) into a `Received` and wakes the intake once
-  per batch;
+  trie walk), acknowledges it, and aiomqtt wraps it again in its own
+  `aiomqtt.Message` (a validated topic object) and an asyncio queue put:
+  `RawMessages` takes paho's PUBLISH handler, reads the packet
+  (`vagus.mqtt.packets`) into a `Received`, acknowledges nothing, and wakes
+  the intake once per batch;
 - one PUBACK is one queued packet and one ``send``: `send_pubacks` queues a
   delivery's PUBACKs as one write.
 
@@ -28,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import collections
 from dataclasses import dataclass
-from typing import Any
 
 import aiomqtt
 import paho.mqtt.client as paho
@@ -59,12 +59,7 @@ class Received:
 def fast_receive(client: aiomqtt.Client) -> RawMessages:
     """Set ``client`` (not yet connected) to hand its messages to the returned `RawMessages`,
     unacknowledged (the caller acks with `send_pubacks`), read through `_BufferedReads`."""
-    inner = client._client
-    # aiomqtt 2.5 acknowledges every QoS 1 message as it arrives and has no option against
-    # it; paho's manual acknowledgement defers the PUBACK until `send_pubacks`.
-    inner.manual_ack_set(True)
-    inner._on_message_filtered = _NO_FILTERS
-    _BufferedReads(inner)
+    _BufferedReads(client._client)
     return RawMessages(client)
 
 
@@ -176,13 +171,3 @@ class _BufferedReads:
         if client._sock is None:
             return paho.MQTT_ERR_NO_CONN
         return paho.MQTT_ERR_SUCCESS
-
-
-class _NoFilters:
-    """paho's per-topic callback table when there are no per-topic callbacks."""
-
-    def iter_match(self, topic: str) -> tuple[()]:
-        return ()
-
-
-_NO_FILTERS: Any = _NoFilters()
