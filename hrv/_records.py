@@ -71,9 +71,10 @@ class WindowMetrics:
 
     Units are in the names. Figures that a window cannot support are NaN,
     and ``quality`` says why. Baseline fields are NaN until the person has
-    a baseline (see ``hrv`` docs). Spectral fields (``lf_ms2`` .. ``rsa_bpm``,
+    a baseline (see ``hrv`` docs). Spectral fields (``lf_ms2`` .. ``breathing_hz``,
     `hrv._spectral`) cover the last ``spectral_window_s`` (default 120 s) up to
-    ``t_end_s`` and are NaN unless those beats pass the quality rule.
+    ``t_end_s`` (``breathing_hz`` its last 60 s) and are NaN unless those beats pass the
+    quality rule.
     """
 
     device: str
@@ -102,6 +103,7 @@ class WindowMetrics:
     total_power_ms2: float = float("nan")
     coherence: float = float("nan")
     rsa_bpm: float = float("nan")
+    breathing_hz: float = float("nan")
 
 
 WINDOW_FIGURES: tuple[str, ...] = tuple(

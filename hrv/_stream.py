@@ -621,6 +621,7 @@ def _empty_table() -> WindowTable:
         total_power_ms2=nan,
         coherence=nan,
         rsa_bpm=nan,
+        breathing_hz=nan,
     )
 
 

@@ -57,6 +57,7 @@ class WindowTable:
     total_power_ms2: FloatArray
     coherence: FloatArray
     rsa_bpm: FloatArray
+    breathing_hz: FloatArray
     baselines: tuple[Baseline, ...] = ()
 
     def __len__(self) -> int:

@@ -197,3 +197,65 @@ def test_spectral_window_setting_is_checked() -> None:
         hrv.sliding_windows(np.full(100, 800.0), spectral_window_s=20.0)
     with pytest.raises(hrv.InputError, match="spectral_window_s"):
         hrv.StreamEngine(spectral_window_s=301.0)
+
+
+def _breathing_reference(grid: np.ndarray) -> float:
+    """Argmax of scipy's periodogram of the grid's last 60 s (256 points) in 0.15 Hz to
+    min(0.6 Hz, half the mean beat rate)."""
+    tail = grid[-240:]
+    f, p = scipy.signal.periodogram(tail, hrv.GRID_HZ, "hann", 256, "linear")
+    band = (f >= 0.15) & (f < min(0.6, 500.0 / tail.mean()))
+    return float(f[band][np.argmax(p[band])])
+
+
+@pytest.mark.parametrize(("breath_hz", "mean_ms"), [(0.25, 800.0), (0.4, 800.0), (0.3, 1300.0)])
+def test_breathing_frequency_of_a_known_rsa(breath_hz: float, mean_ms: float) -> None:
+    """RR = mean + 30 sin(2 pi f_B t) + 40 sin(2 pi 0.1 t): `breathing_hz` is f_B within one
+    0.0156 Hz bin in every window, batch and engine alike; 0.4 Hz (walking breathing, the top
+    of the standard HF band) is found too. At 1300 ms (46 bpm) nothing is reported above half
+    the beat rate (0.385 Hz)."""
+    t, rr = _sinusoidal_rr([(breath_hz, 30.0), (0.1, 40.0)], mean_ms=mean_ms, seconds=300.0)
+    got = _figures(t, rr, np.arange(125.0, 295.0, 5.0))
+    assert np.abs(got.breathing_hz - breath_hz).max() <= 4 / 256
+    table = hrv.sliding_windows(rr, t_s=t, correct_artifacts=False)
+    done = np.isfinite(table.lf_ms2)
+    assert done.sum() > 30
+    assert np.abs(table.breathing_hz[done] - breath_hz).max() <= 4 / 256
+    assert (table.breathing_hz[done] < 500.0 / mean_ms).all()
+
+
+def test_breathing_frequency_stays_under_half_the_beat_rate() -> None:
+    """A 0.45 Hz oscillation at 1300 ms (46 bpm: half the beat rate 0.385 Hz) lies above the
+    band: the peak reported is inside it, never the 0.45 Hz bin."""
+    t, rr = _sinusoidal_rr([(0.45, 30.0), (0.25, 10.0)], mean_ms=1300.0, seconds=300.0)
+    got = _figures(t, rr, np.arange(125.0, 295.0, 10.0))
+    assert (got.breathing_hz >= 0.15).all()
+    assert (got.breathing_hz < 0.385).all()
+
+
+@pytest.mark.parametrize("name", ["pyhrv_short_5min", "pyhrv_long_60min"])
+def test_breathing_frequency_equals_scipy_and_follows_lomb_scargle(name: str) -> None:
+    """On real recordings, every span: `breathing_hz` is the band argmax of scipy's
+    periodogram of the same tachogram's last 60 s (exactly). Against the band argmax of
+    scipy's Lomb-Scargle periodogram of the raw (uneven, detrended) beats of those 60 s, an
+    estimator without interpolation or taper: median difference <= 0.015 Hz and within
+    0.03 Hz in >= 55 % of the spans (measured 0.008 Hz / 68 % and 0.008 Hz / 64 %; a
+    spontaneous rhythm's broad or double peaks, and Mayer-wave leakage at the band's
+    0.15 Hz edge that the taper and no taper weigh differently, make them differ)."""
+    rr = load_rr(name)
+    t = np.cumsum(rr) / 1000.0
+    fixed = hrv.correct_artifacts(rr)[0]
+    ends = np.arange(125.0, t[-1], 7.0 if name == "pyhrv_short_5min" else 60.0)
+    grids = np.stack([hrv.rr_grid(t, fixed, e, SPAN_S) for e in ends])
+    got = hrv.spectral_figures(grids).breathing_hz
+    assert np.array_equal(got, [_breathing_reference(g) for g in grids])
+    diff = []
+    for end, mine in zip(ends, got, strict=True):
+        sel = (t > end - 60.0) & (t <= end)
+        freqs = np.arange(0.15, min(0.6, 500.0 / fixed[sel].mean()), 0.001)
+        y = scipy.signal.detrend(fixed[sel])
+        power = scipy.signal.lombscargle(t[sel], y, 2 * np.pi * freqs)
+        diff.append(abs(freqs[np.argmax(power)] - mine))
+    assert len(diff) >= 25
+    assert np.median(diff) <= 0.015
+    assert np.mean(np.array(diff) <= 0.03) >= 0.55
