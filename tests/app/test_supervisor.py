@@ -13,6 +13,7 @@ import pytest
 
 from hrv import BeatBatch, StreamEngine, WindowMetrics, sliding_windows
 from recommender import FeedbackResult, Outcome, Trigger, default_config
+from tests.pipeline.strategies import NOW_S, demo_beats
 from vagus.baseline_store import BaselineStore
 from vagus.daemon import Daemon, Inbox, Watchdog
 from vagus.errors import UserError
@@ -243,3 +244,32 @@ async def test_watchdog_reports_a_stuck_pipeline(data_dir: Path, tmp_path: Path)
     )
     assert stuck
     assert "no progress" in stuck[0]
+
+
+async def test_windows_go_out_before_the_rules_judge_them(tmp_path: Path) -> None:
+    """A source filling the inbox with the demo's stress episode: its windows reach the output
+    while their rules still wait (judged once the inbox is empty), and every window is judged
+    in the end: the one suggestion a plain `Pipeline.feed` of the beats makes."""
+    beats = demo_beats("busy")
+    want = Pipeline(engine=StreamEngine(), rules=default_config()).feed(beats, now=NOW_S)
+    assert len(want.triggers) == 1
+
+    async def source(inbox: Inbox, stopping: asyncio.Event) -> None:
+        for start in range(0, len(beats), 5):
+            part = slice(start, start + 5)
+            await inbox.put(BeatBatch(device="busy", t_s=beats.t_s[part], rr_ms=beats.rr_ms[part]))
+
+    waiting: list[int] = []
+
+    class Watching(Recorder):
+        def windows(self, windows: Sequence[WindowMetrics]) -> None:
+            waiting.append(daemon.pipeline.pending)
+            super().windows(windows)
+
+    out = Watching("out")
+    daemon = _daemon({"busy": source}, [out], tmp_path)
+    summary = await daemon.run()
+    assert max(waiting) > 0
+    assert daemon.pipeline.pending == 0
+    assert [t.t_s for t in summary.triggers] == [t.t_s for t in want.triggers]
+    assert len(out.seen) == len(want.windows)

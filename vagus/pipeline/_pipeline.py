@@ -15,10 +15,23 @@ runs of beats events go through the guard in one vectorized pass
 (`hrv.StreamEngine.push_columns`) for all their devices; each device gets
 what feeding the events one by one would give it.
 
+Windows first, rules after: ``take``/``take_many`` run the guard and the
+engine and emit the windows at once; the rules' work on those windows waits
+in order until ``judge`` (at most ``limit`` windows, oldest first). ``feed``
+and ``feed_many`` are a take followed by ``judge()`` of everything. A daemon
+takes first and judges when it has nothing else to do, so live metrics are
+not held up behind the rules when many devices' windows come due at once
+(windows end on one time grid for every device); its rule state lags by at
+most the windows it holds back. Feedback, ``flush`` and ``snapshot`` judge
+every window taken before them first, so the rules see each device's
+windows and answers in order.
+
 Isolation: the guard makes engine errors impossible for any input; if a
 device's processing raises all the same, that device alone is
 **quarantined** (its beats dropped and counted) and starts afresh, as a new
-segment, with its first beat `QUARANTINE_S` after the failure. When the one
+segment, with its first beat `QUARANTINE_S` after the failure. When its rules
+raise, its windows already emitted stay emitted and its windows not yet judged
+are left out of the rules. When the one
 engine call for many devices raises, their beats are pushed again device by
 device, so the failing device is the one quarantined (a device whose beats the
 failed call had already taken fails its second push and is quarantined too).
@@ -30,13 +43,14 @@ import datetime as dt
 import enum
 import functools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from hrv import Baseline, BeatBatch, BoolArray, StreamEngine, WindowMetrics, WindowTable
+from hrv import Baseline, BeatBatch, BoolArray, StreamEngine, WindowMetrics
 from recommender import (
     Evaluator,
     FeedbackResult,
@@ -156,6 +170,12 @@ class Pipeline:
         self.totals = Totals()
         self._local_time = local_time
         self._quarantined: dict[str, float] = {}  # device -> beat time it may start again
+        self._unjudged: deque[WindowMetrics] = deque()  # windows out, rules not yet run
+
+    @property
+    def pending(self) -> int:
+        """Windows taken (emitted) whose rules have not run yet (see `judge`)."""
+        return len(self._unjudged)
 
     @property
     def devices(self) -> list[str]:
@@ -164,6 +184,27 @@ class Pipeline:
 
     def feed(self, event: SourceEvent, *, now: float) -> Emissions:
         """One source event in; what it caused out. Never raises for any event content."""
+        out = self.take(event, now=now)
+        self._judge(out, None)
+        return out
+
+    def feed_many(self, events: Sequence[SourceEvent], *, now: float) -> Emissions:
+        """`take_many`, then the rules on every window taken."""
+        out = self.take_many(events, now=now)
+        self._judge(out, None)
+        return out
+
+    def judge(self, limit: int | None = None) -> Emissions:
+        """The rules on the oldest ``limit`` windows taken and not judged yet (all of them
+        when None): their triggers and outcomes, and a QUARANTINED notice for a device whose
+        rules raise."""
+        out = Emissions()
+        self._judge(out, limit)
+        return out
+
+    def take(self, event: SourceEvent, *, now: float) -> Emissions:
+        """One source event through the guard and the engine: kept beats, windows (their
+        rules wait for `judge`), status changes and notices out."""
         out = Emissions()
         if isinstance(event, DeviceStatus):
             out.statuses.append(event)
@@ -175,9 +216,9 @@ class Pipeline:
             self._beats(event, now, out)
         return out
 
-    def feed_many(self, events: Sequence[SourceEvent], *, now: float) -> Emissions:
+    def take_many(self, events: Sequence[SourceEvent], *, now: float) -> Emissions:
         """Events in order, runs of beats events together (see the module docstring): each
-        device's records and notices are those of `feed` one event at a time."""
+        device's records and notices are those of `take` one event at a time."""
         out = Emissions()
         run: list[BeatBatch | BeatColumns] = []
         for event in events:
@@ -187,7 +228,7 @@ class Pipeline:
             if run:
                 self._columns(BeatColumns.join(run), now, out)
                 run = []
-            out.extend(self.feed(event, now=now))
+            out.extend(self.take(event, now=now))
         if run:
             self._columns(BeatColumns.join(run), now, out)
         return out
@@ -223,7 +264,7 @@ class Pipeline:
             return
         out.beat_columns.append(kept)
         self.totals.beats += len(kept)
-        self._evaluate_table(table, out)
+        self._emit(table.records(self.engine.devices), out)
 
     def _push_one_by_one(self, kept: BeatColumns, out: Emissions) -> None:
         for batch in kept.batches():
@@ -234,22 +275,10 @@ class Pipeline:
                 out.beats.append(batch)
                 self.totals.beats += len(batch)
 
-    def _evaluate_table(self, table: WindowTable, out: Emissions) -> None:
-        """The rules on the windows of one engine call; a device whose rules raise is
-        quarantined alone (its later windows of the call are not emitted)."""
-        failed: set[str] = set()
-        for window in table.records(self.engine.devices):
-            device = window.device
-            if device in failed:
-                continue
-            try:
-                self._evaluate((window,), out)
-            except Exception as exc:  # isolation: one device's failure must not reach the others
-                failed.add(device)
-                self._quarantine(device, exc, out)
-
     def _feedback(self, event: Feedback, out: Emissions) -> None:
-        """Hand a person's answer to the rules; refusals are counted notices, never errors."""
+        """Hand a person's answer to the rules (after every window taken before it);
+        refusals are counted notices, never errors."""
+        self._judge(out, None)
         trigger_id = event.trigger_id or self.evaluator.last_trigger_id(event.device)
         problem = ""
         if event.verdict not in set(FeedbackVerdict):
@@ -274,8 +303,8 @@ class Pipeline:
 
     def flush(self, devices: Sequence[str] | None = None) -> Emissions:
         """End every device's recording (or those of ``devices``): the last windows (and what
-        they cause) out."""
-        out = Emissions()
+        they cause) out, every window judged."""
+        out = self.judge()
         names = self.engine.devices if devices is None else devices
         names = [device for device in names if device not in self._quarantined]
         try:
@@ -283,8 +312,9 @@ class Pipeline:
         except Exception:  # isolation: find the failing device by flushing them one by one
             for device in names:
                 self._guarded(device, out, functools.partial(self.engine.flush, device))
-            return out
-        self._evaluate_table(table, out)
+        else:
+            self._emit(table.records(self.engine.devices), out)
+        self._judge(out, None)
         return out
 
     def _beats(self, batch: BeatBatch, now: float, out: Emissions) -> None:
@@ -317,24 +347,39 @@ class Pipeline:
     def _guarded(
         self, device: str, out: Emissions, step: Callable[[], Sequence[WindowMetrics]]
     ) -> bool:
-        """Run one engine step of ``device`` and the rules on its windows; quarantine on error."""
+        """Run one engine step of ``device`` and emit its windows; quarantine on error."""
         try:
             windows = step()
-            self._evaluate(windows, out)
         except Exception as exc:  # isolation: one device's failure must not reach the others
             self._quarantine(device, exc, out)
             return False
+        self._emit(windows, out)
         return True
 
-    def _evaluate(self, windows: Sequence[WindowMetrics], out: Emissions) -> None:
-        """The rules on ``windows`` (in order); triggers and outcomes into ``out``."""
-        totals = self.totals
-        for window in windows:
+    def _emit(self, records: Iterable[WindowMetrics], out: Emissions) -> None:
+        """``records`` out now; their rules wait (in order) for `_judge`."""
+        windows = list(records)
+        out.windows += windows
+        self._unjudged.extend(windows)
+        self.totals.windows += len(windows)
+        self.totals.valid_windows += sum(window.quality == "ok" for window in windows)
+
+    def _judge(self, out: Emissions, limit: int | None) -> None:
+        """The rules on the oldest ``limit`` windows taken (all when None), in order; a
+        device whose rules raise is quarantined alone."""
+        unjudged, totals = self._unjudged, self.totals
+        left = len(unjudged) if limit is None else limit
+        while unjudged and left > 0:
+            window = unjudged.popleft()
+            left -= 1
             local = None if self._local_time is None else self._local_time(window.t_end_s)
-            step = self.evaluator.feed(window, local_time=local)
-            out.windows.append(window)
-            totals.windows += 1
-            totals.valid_windows += window.quality == "ok"
+            try:
+                step = self.evaluator.feed(window, local_time=local)
+            except Exception as exc:  # isolation: one device's failure must not reach the others
+                device = window.device
+                self._unjudged = unjudged = deque(w for w in unjudged if w.device != device)
+                self._quarantine(device, exc, out)
+                continue
             out.triggers += step.triggers
             out.outcomes += step.outcomes
             totals.triggers += len(step.triggers)
@@ -357,7 +402,8 @@ class Pipeline:
     # -- state across restarts -------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        """What a restart needs (JSON-ready): last beat times and rule state."""
+        """What a restart needs (JSON-ready): last beat times and rule state (take it after
+        `judge`: windows not judged yet are not in it)."""
         return {"last_beat_s": self.guard.last_beat_s(), "rules": self.evaluator.snapshot()}
 
     def restore(self, state: Mapping[str, Any] | None, baselines: Mapping[str, Baseline]) -> None:
