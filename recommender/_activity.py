@@ -39,7 +39,25 @@ reference of the person, `recommender._reference`, once it has one):
    mental stress keeps it, or raises it (Castaldo et al., Biomed. Signal
    Process. Control 18:370, 2015). The spectral figures cover 120 s, so this
    sees a bout only 1-2 minutes in; it is skipped when they are off (NaN).
-3. The latch holds through the bout and its recovery, and releases once heart
+3. **Breathing** (``breathing_hz``, the RSA peak of the last 60 s, `hrv._spectral`)
+   decides when it is known. Exercise hyperpnoea raises the breathing rate far
+   more than mental stress does: walking 22-30 breaths/min, against +1-4
+   breaths/min over rest under mental stress (Grassmann et al., Front.
+   Physiol. 7:157, 2016, a review of respiratory changes in psychological
+   stress; Schäfer & Kratky, Ann. Biomed. Eng. 36:476, 2008, for the rate from
+   the RSA peak). Per excursion (heart rate ``release_bpm`` or more over the
+   baseline, from the first such window):
+   - breathing ``breath_rise_hz`` or more over the person's resting breathing
+     (``rest_breath_hz``, a decaying mean over resting windows like the resting
+     LF) with ``coupled_excess_bpm`` of heart rate is exercise: latched at once,
+     even while heart rate climbs;
+   - breathing known and below that rise for the excursion's first
+     ``breath_wait_s`` (long enough for a walk's breathing to show in 60 s
+     windows) is not exercise: the heart-rate criteria neither latch nor hold
+     ("rising") for the rest of the excursion, and a latch they set in it is
+     dropped. NaN (no spectral figures yet, a gap) is unknown, never a verdict:
+     an unknown window in the wait starts it again.
+4. The latch holds through the bout and its recovery, and releases once heart
    rate has stayed within ``release_bpm`` of the baseline for ``release_s``.
 
 Thresholds are calibrated on `simulators.population` (whose exercise and
@@ -76,6 +94,8 @@ class ActivitySettings(BaseModel):
     settle_s: float = Field(default=20.0, ge=0, le=600)
     lf_drop: float = Field(default=2.0, gt=0, le=20)
     lf_half_life_s: float = Field(default=300.0, gt=0, le=86400)
+    breath_rise_hz: float = Field(default=0.083, gt=0, le=1)
+    breath_wait_s: float = Field(default=120.0, ge=0, le=3600)
 
 
 def eased(s: ActivitySettings, rel: float) -> ActivitySettings:
@@ -114,6 +134,11 @@ class ActivityTrack:
     fast_s: float = math.nan  # last window with heart rate climbing at rise_bpm_per_min or more
     rest_ln_lf: float = math.nan  # ln LF power (ms²) of the person's resting windows
     lf_t_s: float = math.nan  # its last update
+    rest_breath_hz: float = math.nan  # breathing frequency of the person's resting windows
+    breath_t_s: float = math.nan  # its last update
+    above_s: float = math.nan  # first window of the running excursion (release_bpm or more)
+    breath_fast: bool = False  # breathing breath_rise_hz over rest seen in this excursion
+    breath_calm: bool = False  # breathing known and calm for its first breath_wait_s
     state: ActivityState = ActivityState.REST
 
 
@@ -160,9 +185,13 @@ def observe(
     low_coupling = settled and not math.isnan(c) and c < limit
     ln_lf = math.log(window.lf_ms2) if window.lf_ms2 > 0 else math.nan
     collapsed = ln_lf < track.rest_ln_lf - s.lf_drop  # Mayer waves gone (NaN: unknown)
-    if excess >= s.excess_bpm or (
+    _breathing(track, window, excess, s)
+    by_hr = excess >= s.excess_bpm or (
         excess >= s.coupled_excess_bpm and (low_coupling or (collapsed and not rising))
-    ):
+    )
+    if track.breath_calm and track.active and track.since_s >= track.above_s:
+        track.active, track.since_s = False, math.nan  # latched in this excursion: not exercise
+    if (by_hr and not track.breath_calm) or (track.breath_fast and excess >= s.coupled_excess_bpm):
         if not track.active:
             track.active, track.since_s = True, t_s
         track.calm_since_s = math.nan
@@ -176,22 +205,62 @@ def observe(
             track.calm_since_s = math.nan
     if track.active:
         track.state = ActivityState.ACTIVE
-    elif settling and (math.isnan(c) or c < s.undecided_coupling):
+    elif settling and not track.breath_calm and (math.isnan(c) or c < s.undecided_coupling):
         track.state = ActivityState.RISING
     else:
         track.state = ActivityState.REST
-        if not settling and math.isfinite(ln_lf) and excess < s.coupled_excess_bpm:
-            _rest_lf(track, ln_lf, t_s, s)
+        if not settling and excess < s.coupled_excess_bpm:
+            if math.isfinite(ln_lf):
+                track.rest_ln_lf = _decayed(track.rest_ln_lf, ln_lf, t_s - track.lf_t_s, s)
+                track.lf_t_s = t_s
+            if math.isfinite(window.breathing_hz):
+                track.rest_breath_hz = _decayed(
+                    track.rest_breath_hz, window.breathing_hz, t_s - track.breath_t_s, s
+                )
+                track.breath_t_s = t_s
     return track.state
 
 
-def _rest_lf(track: ActivityTrack, ln_lf: float, t_s: float, s: ActivitySettings) -> None:
-    """Take a resting window's ln LF into the person's resting LF (a time-decaying mean;
-    a gap counts as at most 30 s, so the first window after it does not take over)."""
-    if math.isnan(track.rest_ln_lf):
-        track.rest_ln_lf = ln_lf
+def breathing_verdict(track: ActivityTrack) -> dict[str, float | str | None]:
+    """What the detector knows of the person's breathing, for `Evaluator.explain`: the
+    resting breathing (Hz; None until learnt) and the running excursion's verdict."""
+    if math.isnan(track.above_s):
+        verdict = "no excursion"
+    elif track.breath_fast:
+        verdict = "fast: exercise"
+    elif track.breath_calm:
+        verdict = "calm: not exercise"
     else:
-        dt = min(max(t_s - track.lf_t_s, 0.0), 30.0)
-        keep = 0.5 ** (dt / s.lf_half_life_s)
-        track.rest_ln_lf = keep * track.rest_ln_lf + (1.0 - keep) * ln_lf
-    track.lf_t_s = t_s
+        verdict = "undecided"
+    rest = track.rest_breath_hz
+    return {"rest_hz": rest if math.isfinite(rest) else None, "excursion": verdict}
+
+
+def _breathing(
+    track: ActivityTrack, window: WindowMetrics, excess: float, s: ActivitySettings
+) -> None:
+    """Follow the running excursion and what its breathing says (see the module docs)."""
+    t_s = window.t_end_s
+    if excess < s.release_bpm:
+        track.above_s, track.breath_fast, track.breath_calm = math.nan, False, False
+        return
+    if math.isnan(track.above_s):
+        track.above_s = t_s
+    rise = window.breathing_hz - track.rest_breath_hz  # NaN: unknown
+    if rise >= s.breath_rise_hz:
+        track.breath_fast, track.breath_calm = True, False
+    elif math.isnan(rise):
+        if t_s - track.above_s < s.breath_wait_s:
+            track.above_s = math.nan  # unknown in the wait: it has to start again when known
+    elif not track.breath_fast and t_s - track.above_s >= s.breath_wait_s:
+        track.breath_calm = True  # a walk's breathing would have shown by now
+
+
+def _decayed(mean: float, value: float, dt_s: float, s: ActivitySettings) -> float:
+    """A resting mean (ln LF, breathing) after taking in a resting window's ``value``: a
+    time-decaying mean (half-life ``lf_half_life_s``; a gap counts as at most 30 s, so the
+    first window after it does not take over). The first value starts it."""
+    if math.isnan(mean):
+        return value
+    keep: float = 0.5 ** (min(max(dt_s, 0.0), 30.0) / s.lf_half_life_s)
+    return keep * mean + (1.0 - keep) * value

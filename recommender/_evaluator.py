@@ -31,7 +31,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from hrv import Quality, WindowMetrics
-from recommender._activity import ActivitySettings, ActivityState, eased, observe
+from recommender._activity import (
+    ActivitySettings,
+    ActivityState,
+    breathing_verdict,
+    eased,
+    observe,
+)
 from recommender._conditions import Condition, Op
 from recommender._errors import LocalTimeRequiredError
 from recommender._evidence import Evidence, cusum_step, reset
@@ -639,6 +645,7 @@ class Evaluator:
             "t_s": now,
             "half_life_days": learning.half_life_days,
             "activity": track.activity.state.value,
+            "breathing": breathing_verdict(track.activity),
             "raise_activity": self._raise(track.raise_activity, now),
             "reference": {
                 "hr_bpm": track.reference.hr_bpm,

@@ -2,7 +2,7 @@
 
 `dump` gives, for ``json.dumps(..., allow_nan=False)``::
 
-    {"version": 4,
+    {"version": 5,
      "devices": {"<device>": {
          "last_valid_s": F, "last_fire_s": F,
          "recent": [[t_s, ln_rmssd, hr_bpm], ...],       # valid windows of the last before_s
@@ -16,7 +16,9 @@
                               "raise_level": [F, F], "raise_evidence": [F, F]}},
          "activity": {"recent_hr": [[t_s, hr_bpm], ...], "active": B, "since_s": F,
                       "calm_since_s": F, "state": "rest|rising|active",
-                      "fast_s": F, "rest_ln_lf": F, "lf_t_s": F},
+                      "fast_s": F, "rest_ln_lf": F, "lf_t_s": F,
+                      "rest_breath_hz": F, "breath_t_s": F, "above_s": F,
+                      "breath_fast": B, "breath_calm": B},
          "snooze_until_s": F,
          "raise_activity": [F, F],
          "reference": {"hr_bpm": F, "ln_rmssd": F, "weight_s": F, "t_s": F,
@@ -40,10 +42,12 @@ NaN; never fired: -inf). Strings rather than null, so each of the three comes
 back as itself. Times, windows and exercise durations must be finite.
 
 Versions 1 (before sustained evidence, activity and feedback), 2 (before
-the personal reference and the "did exercise" raise) and 3 (before the
-activity detector's settling clock and resting LF) are still read: the keys
-they lack start at their defaults (nothing accumulated, no raise, no
-feedback, a reference and a resting LF learnt afresh from the next windows).
+the personal reference and the "did exercise" raise), 3 (before the
+activity detector's settling clock and resting LF) and 4 (before its resting
+breathing and excursion) are still read: the keys they lack start at their
+defaults (nothing accumulated, no raise, no feedback, a reference, a resting
+LF and a resting breathing learnt afresh from the next windows, no excursion
+judged yet).
 
 `load` is strict about what it reads and tolerant of what it does not: a
 wrong type, a missing key, an unknown state name or another version raises
@@ -79,8 +83,8 @@ from recommender._tracks import (
     new_device,
 )
 
-SNAPSHOT_VERSION = 4
-READABLE_VERSIONS = (1, 2, 3, 4)
+SNAPSHOT_VERSION = 5
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
@@ -136,6 +140,11 @@ def _dump_device(device: DeviceTrack) -> dict[str, Any]:
             "fast_s": _num(device.activity.fast_s),
             "rest_ln_lf": _num(device.activity.rest_ln_lf),
             "lf_t_s": _num(device.activity.lf_t_s),
+            "rest_breath_hz": _num(device.activity.rest_breath_hz),
+            "breath_t_s": _num(device.activity.breath_t_s),
+            "above_s": _num(device.activity.above_s),
+            "breath_fast": device.activity.breath_fast,
+            "breath_calm": device.activity.breath_calm,
         },
         "snooze_until_s": _num(device.snooze_until_s),
         "raise_activity": [_num(x) for x in device.raise_activity],
@@ -283,6 +292,12 @@ def _load_activity(node: _Node, version: int) -> ActivityTrack:
         track.fast_s = node["fast_s"].number()
         track.rest_ln_lf = node["rest_ln_lf"].number()
         track.lf_t_s = node["lf_t_s"].number()
+    if version >= 5:
+        track.rest_breath_hz = node["rest_breath_hz"].number()
+        track.breath_t_s = node["breath_t_s"].number()
+        track.above_s = node["above_s"].number()
+        track.breath_fast = node["breath_fast"].flag()
+        track.breath_calm = node["breath_calm"].flag()
     return track
 
 

@@ -114,3 +114,87 @@ def test_resting_lf_and_settling_clock_survive_a_restart() -> None:
     again.restore(data)
     again.feed_many(windows[split:])
     assert again.snapshot() == whole.snapshot()
+
+
+REST_BREATH_HZ = 0.25
+
+
+def breathing(
+    windows: list[WindowMetrics], breath_hz: float, rest_until_s: float = 600.0
+) -> list[WindowMetrics]:
+    """``windows`` breathing at rest (0.25 Hz) up to ``rest_until_s``, at ``breath_hz`` after."""
+    return [
+        dataclasses.replace(
+            w, breathing_hz=REST_BREATH_HZ if w.t_end_s < rest_until_s else breath_hz
+        )
+        for w in windows
+    ]
+
+
+def high_climb(breath_hz: float) -> list[WindowMetrics]:
+    """Ten rest minutes, a climb of 20 bpm/min to +34 bpm (over ``excess_bpm``) with the
+    coupling of vagal withdrawal (0.8) and LF kept, level for four minutes; breathing at
+    ``breath_hz`` from the climb's start (0.3 Hz: a strong stress episode)."""
+    rest = [at(t, 0.0, 0.0, REST_LF_MS2) for t in range(0, 600, 5)]
+    up = [at(600 + t, 20.0 * t / 60.0, 0.8, REST_LF_MS2) for t in range(5, 102, 5)]
+    top = [at(705 + t, 34.0, 0.8, REST_LF_MS2) for t in range(0, 240, 5)]
+    return breathing(rest + up + top, breath_hz)
+
+
+def test_fast_breathing_marks_exercise_that_heart_rate_does_not() -> None:
+    """A climb to +20 bpm with the coupling and LF of stress: rest with the breathing of
+    stress (0.3 Hz), active as soon as breathing has risen by ``breath_rise_hz`` (0.4 Hz,
+    walking), even while heart rate still climbs."""
+    s = ActivitySettings()
+    assert ActivityState.ACTIVE not in states(breathing(climb(0.8), 0.3), s)
+    walk = breathing(climb(0.8), 0.4, rest_until_s=640.0)
+    got = states(walk, s)
+    first = next(w.t_end_s for w, st in zip(walk, got, strict=True) if st is ActivityState.ACTIVE)
+    assert first == next(w.t_end_s for w in walk if w.hr_bpm - REST_HR >= s.coupled_excess_bpm)
+    assert first < 660.0  # still climbing
+
+
+def test_calm_breathing_releases_a_climb_heart_rate_took_for_exercise() -> None:
+    """A strong climb past ``excess_bpm`` latches on heart rate alone; with the breathing of
+    stress known for ``breath_wait_s`` of the excursion the latch is dropped and not set
+    again (rest to the end); with walking breathing, or breathing unknown (NaN: no spectral
+    figures), it stays latched."""
+    s = ActivitySettings()
+    windows = high_climb(0.3)
+    got = states(windows, s)
+    assert ActivityState.ACTIVE in got
+    start = next(w.t_end_s for w in windows if w.hr_bpm - REST_HR >= s.release_bpm)
+    after = [st for w, st in zip(windows, got, strict=True) if w.t_end_s >= start + s.breath_wait_s]
+    assert set(after) == {ActivityState.REST}
+    assert states(high_climb(0.4), s)[-1] is ActivityState.ACTIVE
+    unknown = [
+        dataclasses.replace(w, breathing_hz=math.nan) if w.t_end_s >= 600 else w for w in windows
+    ]
+    assert set(states(unknown, s)[-40:]) == {ActivityState.ACTIVE}
+
+
+def test_a_walk_stays_latched_through_its_recovery_when_breathing_calms() -> None:
+    """Walking breathing latches the climb; breathing back at rest while heart rate is still
+    raised (the recovery) does not release it."""
+    s = ActivitySettings()
+    walk = breathing(climb(0.8), 0.4)
+    recovery = [
+        dataclasses.replace(at(840 + t, 15.0, 0.8, REST_LF_MS2), breathing_hz=REST_BREATH_HZ)
+        for t in range(0, 300, 5)
+    ]
+    assert set(states(walk + recovery, s)[-60:]) == {ActivityState.ACTIVE}
+
+
+def test_explain_shows_the_resting_breathing_and_the_excursion_verdict() -> None:
+    """`Evaluator.explain` gives the person's resting breathing and what the running
+    excursion's breathing says (JSON-safe: None before any breathing is known)."""
+    evaluator = Evaluator(default_config())
+    windows = [dataclasses.replace(w, device="strap") for w in high_climb(0.3)]
+    evaluator.feed_many(windows[:100])
+    assert evaluator.explain("strap")["breathing"] == {"rest_hz": 0.25, "excursion": "no excursion"}
+    evaluator.feed_many(windows[100:])
+    assert evaluator.explain("strap")["breathing"]["excursion"] == "calm: not exercise"
+    blind = Evaluator(default_config())
+    blind.feed_many(climb(0.4))
+    json.dumps(blind.explain(climb(0.4)[0].device), allow_nan=False)
+    assert blind.explain(climb(0.4)[0].device)["breathing"]["rest_hz"] is None

@@ -259,7 +259,7 @@ def test_snapshot_is_strict_json_with_non_finite_as_strings() -> None:
     evaluator.feed(window(0, 80))
     data = evaluator.snapshot()
     json.dumps(data, allow_nan=False)
-    assert data["version"] == 4
+    assert data["version"] == 5
     device = data["devices"][DEVICES[0]]
     rule = device["rules"]["stress"]
     assert (rule["state"], rule["hold_start_s"], rule["hold_windows"]) == ("holding", 0.0, 1)
@@ -295,9 +295,9 @@ def test_rules_removed_are_ignored_and_new_rules_start_idle() -> None:
     assert set(again.snapshot()["devices"][DEVICES[0]]["rules"]) == {"surge", "new"}
 
 
-@pytest.mark.parametrize("version", [0, 5, "1", 1.0, True, None, ...])
+@pytest.mark.parametrize("version", [0, 6, "1", 1.0, True, None, ...])
 def test_wrong_version_is_refused(version: object) -> None:
-    """Only versions 1 to 4 (integers) are read; anything else names snapshot.version."""
+    """Only versions 1 to 5 (integers) are read; anything else names snapshot.version."""
     with pytest.raises(RuleStateError) as info:
         Evaluator(BUSY).restore(replaced(RICH, ("version",), version))
     assert info.value.where == "snapshot.version"
@@ -435,7 +435,7 @@ def test_version_1_snapshot_is_still_read() -> None:
                 del rule[key]
     evaluator = restored(BUSY, old)
     again = round_trip(evaluator)
-    assert again["version"] == 4
+    assert again["version"] == 5
     device = again["devices"][DEVICES[0]]
     assert device["issued"] == []
     assert device["rules"]["stress"]["raise_level"] == [0.0, "-inf"]
@@ -465,12 +465,47 @@ def test_version_3_snapshot_is_still_read() -> None:
     old = copy.deepcopy(RICH)
     old["version"] = 3
     for device in old["devices"].values():
-        for key in ("fast_s", "rest_ln_lf", "lf_t_s"):
+        for key in ("fast_s", "rest_ln_lf", "lf_t_s", *BREATHING_KEYS):
             del device["activity"][key]
     again = round_trip(restored(BUSY, old))
     activity = again["devices"][DEVICES[0]]["activity"]
     assert (activity["fast_s"], activity["rest_ln_lf"], activity["lf_t_s"]) == ("nan",) * 3
     assert activity["recent_hr"] == RICH["devices"][DEVICES[0]]["activity"]["recent_hr"]
+
+
+BREATHING_KEYS = ("rest_breath_hz", "breath_t_s", "above_s", "breath_fast", "breath_calm")
+
+
+def test_version_4_snapshot_is_still_read() -> None:
+    """A snapshot written before the activity detector's resting breathing and excursion
+    (version 4) restores; they start unset (no excursion judged) and the rest comes back."""
+    old = copy.deepcopy(RICH)
+    old["version"] = 4
+    for device in old["devices"].values():
+        for key in BREATHING_KEYS:
+            del device["activity"][key]
+    again = round_trip(restored(BUSY, old))
+    activity = again["devices"][DEVICES[0]]["activity"]
+    got = tuple(activity[key] for key in BREATHING_KEYS)
+    assert got == ("nan", "nan", "nan", False, False)
+    assert activity["rest_ln_lf"] == RICH["devices"][DEVICES[0]]["activity"]["rest_ln_lf"]
+
+
+def test_breathing_state_survives_a_restart() -> None:
+    """The resting breathing and the running excursion's breathing verdict come back as
+    they were, so a restart mid-walk neither forgets the walk nor judges it afresh."""
+    evaluator = Evaluator(BUSY)
+    rest = [dataclasses.replace(window(t, 20), breathing_hz=0.25) for t in range(0, 600, 5)]
+    walk = [
+        dataclasses.replace(window(t, 20, hr_bpm=95.0), breathing_hz=0.4)
+        for t in range(600, 700, 5)
+    ]
+    evaluator.feed_many(rest + walk)
+    data = round_trip(evaluator)
+    activity = data["devices"][DEVICES[0]]["activity"]
+    assert activity["rest_breath_hz"] == pytest.approx(0.25)
+    assert activity["breath_fast"] is True
+    assert round_trip(restored(BUSY, data))["devices"][DEVICES[0]]["activity"] == activity
 
 
 def test_reference_survives_a_restart() -> None:

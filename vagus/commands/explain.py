@@ -123,6 +123,10 @@ def explain_lines(
             f"own reference (rest, out of exercise and episodes): HR {ref['hr_bpm']:.1f} bpm, "
             f"RMSSD {math.exp(ref['ln_rmssd']):.1f} ms; waking rest HR {ref['rest_hr_bpm']:.1f} bpm"
         )
+    breathing = explained["breathing"]
+    rest_hz = breathing["rest_hz"]
+    rest = "not learnt yet" if rest_hz is None else f"{rest_hz * 60:.1f} breaths/min"
+    lines.append(f"breathing at rest: {rest}; this heart-rate excursion: {breathing['excursion']}")
     lines.append(f"activity veto eased {explained['raise_activity']:.2f} by did_exercise feedback")
     if explained.get("snooze_until_s") is not None:
         lines.append(f"snoozed until {_when(explained['snooze_until_s'])}")
