@@ -7,10 +7,12 @@ Feeding and backpressure:
   per device seen, whichever is more, so a step's burst of windows from
   thousands of devices fits. When it is full — typically while the broker is
   away — the new window is dropped and counted in ``dropped_metrics``;
-  metrics are QoS 0 and a later window supersedes them. They are written in
-  chunks of `METRICS_CHUNK`, all but the last as one buffer of packets
-  (`vagus.mqtt.packets`), awaiting only the last (the socket writes in
-  order, so the others are out by then).
+  metrics are QoS 0 and a later window supersedes them. Every metric queued
+  is handed to the socket at once: buffers of `METRICS_CHUNK` packets
+  (`vagus.mqtt.packets`) and the last one published and awaited (the socket
+  writes in order, so the others are out by then). Awaiting a chunk at a
+  time let the engine run between two chunks: thousands of windows coming
+  due together then waited seconds here.
 - Triggers, outcomes and feedback results are never dropped: `publish_trigger`,
   `publish_outcome` and `publish_feedback_result` append them to the persisted
   `TriggerJournal` (fsync'ed) and the task delivers them with QoS 1, acking each after the broker's
@@ -21,7 +23,8 @@ Feeding and backpressure:
   that lost its retained store (restart without persistence) is repaired.
   They go out `RETAINED_CHUNK` at a time, awaiting the PUBACKs of a chunk
   together (thousands of new devices' discovery would otherwise take a round
-  trip each), in turn with chunks of metrics so that neither starves.
+  trip each), in turn with the metrics queued meanwhile, so that neither
+  starves.
 
 Reconnect: capped, jittered exponential backoff (`backoff_delay`); a broker
 that refuses the login raises `BrokerRefusedError` out of `run`, and a TLS
@@ -72,8 +75,10 @@ METRICS_PER_DEVICE = 16
 """Metrics queue room per device seen (16 windows: 80 s of 5-s steps)."""
 
 METRICS_CHUNK = 512
+"""Metrics messages in one buffer of packets for the socket (about 300 kB)."""
+
 RETAINED_CHUNK = 256
-"""Metrics messages handed to the socket between two waits for it."""
+"""Retained messages published before waiting for their PUBACKs."""
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -289,25 +294,26 @@ class MqttPublisher:
             self._journal.ack(entry.id)
         if not self._journal.pending():
             self._delivered.set()
-        while self._dirty or self._metrics:  # a chunk of each in turn: neither starves
-            if self._dirty:
-                await self._publish_retained(client)
+        while self._dirty or self._metrics:  # all metrics, a retained chunk: neither starves
             if self._metrics:
                 await self._publish_metrics(client)
+            if self._dirty:
+                await self._publish_retained(client)
         self._metrics_written.set()
 
     async def _publish_metrics(self, client: aiomqtt.Client) -> None:
-        """Publish up to `METRICS_CHUNK` queued metrics (QoS 0): all but the last as one
-        buffer of packets for paho's writer (a paho publish each costs a message object and a
-        write), queued as raw bytes (command 0: the writer only writes them) ahead of the
-        last, which is awaited."""
-        chunk = [self._metrics.popleft() for _ in range(min(len(self._metrics), METRICS_CHUNK))]
-        direct = client._client
+        """Publish every queued metric (QoS 0): all but the last as buffers of
+        `METRICS_CHUNK` packets for paho's writer (a paho publish each costs a message
+        object and a write), queued as raw bytes (command 0: the writer only writes them)
+        ahead of the last, which is awaited."""
+        direct, metrics = client._client, self._metrics
         if not direct.is_connected():
             raise aiomqtt.MqttCodeError(paho.MQTT_ERR_NO_CONN, "Could not publish message")
-        packets = publish_packets((message.topic, message.payload) for message in chunk[:-1])
-        direct._packet_queue(0, packets, 0, 0)
-        last = chunk[-1]
+        while len(metrics) > 1:
+            chunk = [metrics.popleft() for _ in range(min(len(metrics) - 1, METRICS_CHUNK))]
+            packets = publish_packets((message.topic, message.payload) for message in chunk)
+            direct._packet_queue(0, packets, 0, 0)
+        last = metrics.popleft()
         await client.publish(last.topic, last.payload, qos=0)
 
     async def _publish_retained(self, client: aiomqtt.Client) -> None:
