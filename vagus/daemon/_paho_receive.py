@@ -39,7 +39,7 @@ from vagus.mqtt.packets import MalformedPublishError, puback_packets, read_publi
 READ_BYTES = 65536
 """Bytes asked of the socket at a time."""
 
-MAX_READ_PACKETS = 4096
+MAX_READ_PACKETS = 1024
 """Packets read from the socket in one wake-up before other tasks get a turn (what is
 already buffered is always read: the socket would not wake the loop for it)."""
 

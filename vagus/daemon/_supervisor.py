@@ -10,8 +10,9 @@ Only the engine task runs the pipeline; no disk work happens there.
 The engine acknowledges a `Delivery` (an MQTT message) only after the
 pipeline took it. It takes first and judges later (`Pipeline.take_many`, then
 `Pipeline.judge`): each step's windows go to the outputs at once, and the
-rules run on them, `JUDGE_CHUNK` windows at a time, whenever the inbox is
-empty, or at once for the windows beyond `UNJUDGED_PER_DEVICE` per device.
+rules run on them, `JUDGE_CHUNK` windows at a time, once the inbox is empty
+and no step has emitted windows for `JUDGE_QUIET_S`, or at once for the
+windows beyond `UNJUDGED_PER_DEVICE` per device.
 Windows end on one time grid for every device, so thousands of devices'
 windows come due within a second or two; the rules' share of that burst
 (about half of the pipeline's time) then runs in the quiet seconds after it
@@ -33,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +48,7 @@ from vagus.daemon._notices import NoticeLog
 from vagus.daemon._sources import Inbox
 from vagus.daemon._watchdog import Watchdog
 from vagus.errors import UserError
-from vagus.events import Delivery
+from vagus.events import BeatColumns, Delivery, InboxItem
 from vagus.pipeline import Emissions, Pipeline
 
 log = logging.getLogger(__name__)
@@ -82,16 +84,21 @@ loop for about 3 s (the snapshot on the loop, the JSON encoding in a thread that
 GIL), so they come every 5 minutes or so instead of every minute and after every trigger;
 with a few devices a save takes milliseconds and nothing changes."""
 
-JUDGE_CHUNK = 500
-"""Windows the rules judge between two chances for other tasks to run (about 40 ms)."""
+JUDGE_QUIET_S = 0.25
+"""The rules wait until no step has emitted windows for this long (the burst is over)."""
+
+JUDGE_CHUNK = 100
+"""Windows the rules judge between two chances for other tasks to run (about 7 ms)."""
 
 UNJUDGED_PER_DEVICE = 2
 """Most windows per device (two steps) that may wait for the rules while work keeps coming in;
 the rules judge the excess at once, so their lag stays bounded under a sustained overload."""
 
-ENGINE_BATCH_ITEMS = 256
-"""Most inbox items the pipeline takes in one step (`Pipeline.feed_many`); the engine lets
-other tasks run after each step. An MQTT intake item holds many messages."""
+STEP_MESSAGES = 1024
+"""Most source messages the pipeline takes in one step (`Pipeline.take_many`; an MQTT intake
+item holds many, any other item counts as one); the engine lets other tasks run after each
+step. Every task's turn (the metrics' way out takes several) waits for the step running, so
+steps are kept to tens of milliseconds."""
 
 
 @dataclass(slots=True)
@@ -220,23 +227,37 @@ class Daemon:
         """Feed the pipeline what the inbox holds, in steps; ack each step's deliveries after
         it; judge the windows when the inbox is empty (see the module docstring); never raises
         for input."""
-        pipeline = self.pipeline
+        pipeline, loop = self.pipeline, asyncio.get_running_loop()
+        windows_at = -math.inf  # when a step last emitted windows
         while True:
             if pipeline.pending and self.inbox.empty():
-                self._send(pipeline.judge(JUDGE_CHUNK))
-                self._watchdog.progress()
-                await asyncio.sleep(0)
-                continue
-            items = [await self.inbox.get()]
-            while items[-1] is not None and len(items) < ENGINE_BATCH_ITEMS:
+                wait_s = windows_at + JUDGE_QUIET_S - loop.time()
+                if wait_s <= 0:
+                    self._send(pipeline.judge(JUDGE_CHUNK))
+                    self._watchdog.progress()
+                    await asyncio.sleep(0)
+                    continue
+                try:
+                    async with asyncio.timeout(wait_s):
+                        items = [await self.inbox.get()]
+                except TimeoutError:
+                    continue
+            else:
+                items = [await self.inbox.get()]
+            size = _messages(items[0])
+            while items[-1] is not None and size < STEP_MESSAGES:
                 try:
                     items.append(self.inbox.get_nowait())
                 except asyncio.QueueEmpty:
                     break
+                size += _messages(items[-1])
             ending = items[-1] is None
             taken = [item for item in items if item is not None]
             events = [item.event if isinstance(item, Delivery) else item for item in taken]
-            self._send(pipeline.take_many(events, now=self._clock()))
+            took = pipeline.take_many(events, now=self._clock())
+            if took.windows:
+                windows_at = loop.time()
+            self._send(took)
             for item in taken:
                 if isinstance(item, Delivery):
                     try:
@@ -374,6 +395,12 @@ class Daemon:
         for device, reasons in summary.dropped.items():
             text = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
             log.warning("%s: beats dropped: %s", device, text)
+
+
+def _messages(item: InboxItem | None) -> int:
+    """Source messages in an inbox item: those of a `BeatColumns`, else one."""
+    event = item.event if isinstance(item, Delivery) else item
+    return len(event.devices) if isinstance(event, BeatColumns) else 1
 
 
 def _leaf_messages(exc: BaseException) -> list[str]:
