@@ -42,9 +42,9 @@ reference of the person, `recommender._reference`, once it has one):
 3. **Breathing** (``breathing_hz``, the RSA peak of the last 60 s, `hrv._spectral`)
    decides when it is known. Exercise hyperpnoea raises the breathing rate far
    more than mental stress does: walking 22-30 breaths/min, against +1-4
-   breaths/min over rest under mental stress (Grassmann et al., Front.
-   Physiol. 7:157, 2016, a review of respiratory changes in psychological
-   stress; Schäfer & Kratky, Ann. Biomed. Eng. 36:476, 2008, for the rate from
+   breaths/min over rest under mental stress (Grassmann et al., Neural Plast.
+   2016:8146809, a systematic review of respiration under cognitive load;
+   Schäfer & Kratky, Ann. Biomed. Eng. 36:476, 2008, for the rate from
    the RSA peak). Per excursion (heart rate ``release_bpm`` or more over the
    baseline, from the first such window):
    - breathing ``breath_rise_hz`` or more over the person's resting breathing
