@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+from pathlib import Path
 
 import jsonschema
+import numpy as np
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from hrv import Quality
+from hrv import Quality, WindowMetrics, sliding_windows
 from recommender import Evaluator, Feedback, FeedbackVerdict, StressLevel, default_config
 from tests.recommender.windows import episodes, series, window
 from vagus.mqtt import (
@@ -25,6 +31,7 @@ from vagus.mqtt import (
     state_json,
     trigger_json,
 )
+from vagus.mqtt.payloads import metrics_payload
 from vagus.schemas import load_schema
 
 CHECKER = jsonschema.FormatChecker()
@@ -147,3 +154,39 @@ def test_feedback_result_payload_validates() -> None:
     assert applied["changes"], "a false alarm raises a threshold"
     assert again["status"] == "duplicate"
     assert again["changes"] == {}
+
+
+FIGURE_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-300, 1e300]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), quality=st.sampled_from(list(Quality)), n_beats=st.integers(0, 10_000))
+def test_metrics_payload_is_metrics_json_encoded(
+    data: st.DataObject, quality: Quality, n_beats: int
+) -> None:
+    """The fast payload is byte for byte ``orjson.dumps(metrics_json(window))`` for any
+    figures (NaN and infinities become null)."""
+    floats = {
+        f.name: data.draw(FIGURE_VALUES, label=f.name)
+        for f in dataclasses.fields(WindowMetrics)
+        if f.name not in ("device", "t_end_s", "n_beats", "quality")
+    }
+    w = WindowMetrics(
+        device="C0:FF:EE:00:00:01", t_end_s=1.8e9, n_beats=n_beats, quality=quality, **floats
+    )
+    assert metrics_payload(w) == orjson.dumps(metrics_json(w))
+
+
+def test_metrics_payloads_of_a_real_recording_validate(data_dir: Path) -> None:
+    """Every window of the 60-minute recording: the payload validates and is the dict's."""
+    rr = np.loadtxt(data_dir / "pyhrv_long_60min.csv", skiprows=1)
+    windows = list(sliding_windows(rr, t_s=np.cumsum(rr) / 1000.0).records("pyhrv"))
+    assert len(windows) > 700
+    schema = load_schema("metrics")
+    for w in windows:
+        payload = metrics_payload(w)
+        assert payload == orjson.dumps(metrics_json(w))
+        jsonschema.validate(json.loads(payload), schema, format_checker=CHECKER)
