@@ -77,6 +77,10 @@ FLUSH_DEVICES = 100
 STATE_SAVE_S = 60.0
 """How often rule state and baselines are saved while running (and after triggers, at stop)."""
 
+SAVE_QUIET_WAIT_S = 5.0
+"""A save first waits up to this long for the rules to have judged every window: it then falls
+between two bursts of windows (see `JUDGE_QUIET_S`), not inside one."""
+
 SAVE_SHARE = 0.01
 """Most of the time saving state may take: after a save that took d s, the next (periodic or
 after a trigger) waits d / SAVE_SHARE from its start. At 10,000 devices a save holds the
@@ -143,6 +147,8 @@ class Daemon:
         self._stop = asyncio.Event()
         self._stopping_sources = asyncio.Event()
         self._save_now = asyncio.Event()
+        self._judged = asyncio.Event()  # every window taken is judged (set by the engine)
+        self._judged.set()
 
     def stop(self) -> None:
         """Begin a clean shutdown (safe to call from a signal handler)."""
@@ -234,6 +240,8 @@ class Daemon:
                 wait_s = windows_at + JUDGE_QUIET_S - loop.time()
                 if wait_s <= 0:
                     self._send(pipeline.judge(JUDGE_CHUNK))
+                    if not pipeline.pending:
+                        self._judged.set()
                     self._watchdog.progress()
                     await asyncio.sleep(0)
                     continue
@@ -257,6 +265,7 @@ class Daemon:
             took = pipeline.take_many(events, now=self._clock())
             if took.windows:
                 windows_at = loop.time()
+                self._judged.clear()
             self._send(took)
             for item in taken:
                 if isinstance(item, Delivery):
@@ -326,6 +335,9 @@ class Daemon:
                 async with asyncio.timeout(STATE_SAVE_S):
                     await self._save_now.wait()
             self._save_now.clear()
+            with contextlib.suppress(TimeoutError):  # save between bursts, not in one
+                async with asyncio.timeout(SAVE_QUIET_WAIT_S):
+                    await self._judged.wait()
             started = loop.time()
             await asyncio.to_thread(self._save_state, self._snapshot())
             took_s = loop.time() - started
