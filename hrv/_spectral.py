@@ -63,9 +63,9 @@ HF band stops at 0.4 Hz, which is where walking breathing starts (22-30
 breaths/min, 0.37-0.5 Hz); the RR series is sampled once a beat, so nothing
 above half the mean beat rate can be told from an alias (DeBoer, Karemaker &
 Strackee 1984, IEEE Trans Biomed Eng 31:384), hence the bound. 60 s rather
-than the whole span: a change of breathing shows 45-60 s sooner (on the
+than the whole span: a change of breathing shows about 45 s sooner (on the
 simulated population a walk's faster breathing clears a stress episode's
-90 s into the bout with 60 s, 150 s with 120 s), at a resolution still far
+105 s into the bout with 60 s, 150 s with 120 s), at a resolution still far
 finer than the 0.1 Hz between calm and walking breathing. NaN where the band is
 empty (below 18 bpm).
 
