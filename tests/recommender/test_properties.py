@@ -31,14 +31,18 @@ def as_windows(seq: list[tuple[float, Quality]]) -> list[WindowMetrics]:
 def test_triggers_only_on_valid_qualifying_windows_and_spaced(
     seq: list[tuple[float, Quality]],
 ) -> None:
-    """Every trigger comes from an ok window meeting the enter conditions; cooldowns hold."""
+    """Every trigger comes from an ok window meeting the enter conditions (the level path)
+    or with the sustained evidence at its decision interval (the CUSUM path); cooldowns
+    hold."""
     windows = as_windows(seq)
     step = Evaluator(default_config()).feed_many(windows)
     by_t = {w.t_end_s: w for w in windows}
+    assert RULE.evidence is not None
     for trigger in step.triggers:
         w = by_t[trigger.t_s]
         assert w.quality is Quality.OK
-        assert all(c.holds(w) for c in RULE.enter)
+        level = all(c.holds(w) for c in RULE.enter)
+        assert level or trigger.reason["evidence_z_min"] >= RULE.evidence.h
     times = [t.t_s for t in step.triggers]
     assert all(b - a >= RULE.cooldown_s for a, b in itertools.pairwise(times))
 
