@@ -47,16 +47,20 @@ reference of the person, `recommender._reference`, once it has one):
    Schäfer & Kratky, Ann. Biomed. Eng. 36:476, 2008, for the rate from
    the RSA peak). Per excursion (heart rate ``release_bpm`` or more over the
    baseline, from the first such window):
-   - breathing ``breath_rise_hz`` or more over the person's resting breathing
-     (``rest_breath_hz``, a decaying mean over resting windows like the resting
-     LF) with ``coupled_excess_bpm`` of heart rate is exercise: latched at once,
-     even while heart rate climbs;
-   - breathing known and below that rise for the excursion's first
-     ``breath_wait_s`` (long enough for a walk's breathing to show in 60 s
-     windows) is not exercise: the heart-rate criteria neither latch nor hold
-     ("rising") for the rest of the excursion, and a latch they set in it is
-     dropped. NaN (no spectral figures yet, a gap) is unknown, never a verdict:
-     an unknown window in the wait starts it again.
+   - breathing ``breath_rise_hz`` (6 breaths/min) or more over the person's
+     resting breathing (``rest_breath_hz``, a decaying mean over resting windows
+     like the resting LF) with ``coupled_excess_bpm`` of heart rate is exercise:
+     latched at once, even while heart rate climbs;
+   - breathing known and under ``breath_calm_hz`` (5 breaths/min) over rest for
+     the excursion's first ``breath_wait_s`` (long enough for a walk's
+     breathing to show in 60 s windows) is not exercise: the heart-rate
+     criteria neither latch nor hold ("rising") for the rest of the excursion,
+     and a latch they set in it is dropped. NaN (no spectral figures yet, a
+     gap) is unknown, never a verdict, and so is a rise between the two
+     thresholds (a walk's breathing on its way up, or a stress episode's
+     faster breathing: the shipped scenarios' stress breathes 0.33 Hz against
+     0.25 Hz at rest): such a window in the wait starts it again, and the
+     heart-rate criteria decide.
 4. The latch holds through the bout and its recovery, and releases once heart
    rate has stayed within ``release_bpm`` of the baseline for ``release_s``.
 
@@ -94,7 +98,8 @@ class ActivitySettings(BaseModel):
     settle_s: float = Field(default=20.0, ge=0, le=600)
     lf_drop: float = Field(default=2.0, gt=0, le=20)
     lf_half_life_s: float = Field(default=300.0, gt=0, le=86400)
-    breath_rise_hz: float = Field(default=0.083, gt=0, le=1)
+    breath_rise_hz: float = Field(default=0.1, gt=0, le=1)
+    breath_calm_hz: float = Field(default=0.083, gt=0, le=1)
     breath_wait_s: float = Field(default=120.0, ge=0, le=3600)
 
 
@@ -249,9 +254,9 @@ def _breathing(
     rise = window.breathing_hz - track.rest_breath_hz  # NaN: unknown
     if rise >= s.breath_rise_hz:
         track.breath_fast, track.breath_calm = True, False
-    elif math.isnan(rise):
+    elif math.isnan(rise) or rise >= s.breath_calm_hz:
         if t_s - track.above_s < s.breath_wait_s:
-            track.above_s = math.nan  # unknown in the wait: it has to start again when known
+            track.above_s = math.nan  # undecided in the wait: it starts again when calm
     elif not track.breath_fast and t_s - track.above_s >= s.breath_wait_s:
         track.breath_calm = True  # a walk's breathing would have shown by now
 

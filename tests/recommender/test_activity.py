@@ -173,6 +173,29 @@ def test_calm_breathing_releases_a_climb_heart_rate_took_for_exercise() -> None:
     assert set(states(unknown, s)[-40:]) == {ActivityState.ACTIVE}
 
 
+STRESS_READ_HZ = 22 / 64  # the engine's spectral bin nearest 0.33 Hz on the scenarios
+
+
+def test_breathing_between_the_thresholds_decides_nothing() -> None:
+    """Stress breathing 0.344 Hz against 0.25 Hz at rest (what the engine reads of the shipped
+    scenarios' stress, 0.33 Hz: +5.6 breaths/min, over ``breath_calm_hz`` and under
+    ``breath_rise_hz``) on a climb of 20 bpm
+    with the coupling and LF of stress: neither exercise by breathing (0.083 Hz was the old
+    single threshold, and latched it) nor calm; the heart-rate criteria decide, as with
+    breathing unknown."""
+    s = ActivitySettings()
+    assert s.breath_calm_hz <= STRESS_READ_HZ - REST_BREATH_HZ < s.breath_rise_hz
+    between = states(breathing(climb(0.8), STRESS_READ_HZ), s)
+    assert ActivityState.ACTIVE not in between
+    unknown = [
+        dataclasses.replace(w, breathing_hz=math.nan) if w.t_end_s >= 600 else w
+        for w in breathing(climb(0.8), STRESS_READ_HZ)
+    ]
+    assert between == states(unknown, s)
+    high = high_climb(STRESS_READ_HZ)
+    assert states(high, s)[-1] is ActivityState.ACTIVE  # never called calm: HR's latch stays
+
+
 def test_a_walk_stays_latched_through_its_recovery_when_breathing_calms() -> None:
     """Walking breathing latches the climb; breathing back at rest while heart rate is still
     raised (the recovery) does not release it."""
