@@ -49,15 +49,16 @@ class Session:
 
 
 def _record_feedback(daemon: Daemon, seen: list[Feedback]) -> None:
-    """Note each `Feedback` the engine takes from the inbox, then let the pipeline have it."""
-    feed = daemon.pipeline.feed
+    """Note each `Feedback` the engine takes from the inbox, then let the pipeline have it
+    (`Pipeline.take_many` hands every event but beats to `Pipeline.take`)."""
+    take = daemon.pipeline.take
 
     def recording(event: SourceEvent, *, now: float) -> Emissions:
         if isinstance(event, Feedback):
             seen.append(event)
-        return feed(event, now=now)
+        return take(event, now=now)
 
-    daemon.pipeline.feed = recording  # type: ignore[method-assign]
+    daemon.pipeline.take = recording  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="module")
