@@ -84,8 +84,9 @@ between two bursts of windows (see `JUDGE_QUIET_S`), not inside one."""
 SAVE_SHARE = 0.01
 """Most of the time saving state may take: after a save that took d s, the next (periodic or
 after a trigger) waits d / SAVE_SHARE from its start. At 10,000 devices a save holds the
-loop for about 3 s (the snapshot on the loop, the JSON encoding in a thread that holds the
-GIL), so they come every 5 minutes or so instead of every minute and after every trigger;
+loop for about a second (the snapshot on the loop, then half a second of JSON encoding in a
+thread that holds the GIL), so they come every few minutes instead of every minute and after
+every trigger;
 with a few devices a save takes milliseconds and nothing changes."""
 
 JUDGE_QUIET_S = 0.25
@@ -230,9 +231,9 @@ class Daemon:
                 await asyncio.sleep(OUTPUT_RESTART_S)
 
     async def _engine_loop(self) -> None:
-        """Feed the pipeline what the inbox holds, in steps; ack each step's deliveries after
-        it; judge the windows when the inbox is empty (see the module docstring); never raises
-        for input."""
+        """Take what the inbox holds into the pipeline, in steps; ack each step's deliveries
+        after it; judge the windows once the inbox is empty and the burst is over, or beyond
+        the bound (see the module docstring); never raises for input."""
         pipeline, loop = self.pipeline, asyncio.get_running_loop()
         windows_at = -math.inf  # when a step last emitted windows
         while True:

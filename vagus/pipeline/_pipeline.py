@@ -92,7 +92,7 @@ class Notice:
 
 @dataclass(slots=True)
 class Emissions:
-    """What one `Pipeline.feed` produced, for the outputs."""
+    """What one `Pipeline` call (feed, take, judge, flush) produced, for the outputs."""
 
     beats: list[BeatBatch] = field(default_factory=list)
     beat_columns: list[BeatColumns] = field(default_factory=list)
